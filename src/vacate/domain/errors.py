@@ -1,0 +1,54 @@
+"""Errors the whole product shares, classified so that every edge can map them.
+
+The CLI maps them to exit codes (3 not found, 4 conflict), the REST API to 404/409; the engine
+uses the classification to decide whether to retry (``TemporaryError``) or give up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class VacateError(Exception):
+    """Base of every error Vacate raises on purpose."""
+
+
+class NotFound(VacateError):
+    """A named thing does not exist; the message names it."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind} {name!r} not found")
+        self.kind = kind
+        self.name = name
+
+
+class Conflict(VacateError):
+    """The request clashes with the current state; retrying later may work."""
+
+
+class IllegalTransition(Conflict):
+    """A maintenance-state transition the state machine does not allow."""
+
+    def __init__(self, host: str, current: str, wanted: str, allowed: Iterable[str]) -> None:
+        allowed_list = sorted(allowed)
+        allowed_text = ", ".join(allowed_list) if allowed_list else "none"
+        super().__init__(
+            f"host {host!r} is {current!r}: cannot go to {wanted!r} "
+            f"(allowed from {current!r}: {allowed_text})"
+        )
+        self.host = host
+        self.current = current
+        self.wanted = wanted
+        self.allowed = tuple(allowed_list)
+
+
+class TemporaryError(VacateError):
+    """Worth retrying after ``delay`` seconds (throttling, a busy instance)."""
+
+    def __init__(self, message: str, *, delay: float = 5.0) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+class PermanentError(VacateError):
+    """Retrying will not help; the message says what would."""

@@ -1,0 +1,221 @@
+"""Jobs, tasks and their results: the durable record of a drain.
+
+A job executes a plan; it has one task per instance. Tasks carry everything the results table
+shows (DESIGN "Results"): where an instance went, how, how long, downtime, bytes, the
+escalation steps taken and an outcome with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from vacate.domain.model import HostName, InstanceId, JobId, MigrationId
+
+
+class JobKind(StrEnum):
+    ENTER_MAINTENANCE = "enter_maintenance"
+    EXIT_MAINTENANCE = "exit_maintenance"
+    MIGRATE_INSTANCES = "migrate_instances"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobPhase(StrEnum):
+    PREFLIGHT = "preflight"
+    DISABLE = "disable"
+    MOVE = "move"
+    VERIFY = "verify"
+    RESTORE = "restore"
+    DONE = "done"
+
+
+class Method(StrEnum):
+    LIVE = "live"
+    COLD = "cold"
+
+
+class Verdict(StrEnum):
+    """What the plan decided for one instance."""
+
+    LIVE = "live"
+    COLD = "cold"
+    SKIP = "skip"
+    BLOCKED = "blocked"
+
+    @property
+    def moves(self) -> bool:
+        return self in (Verdict.LIVE, Verdict.COLD)
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    STARTING = "starting"  # intent recorded, cloud call may or may not have happened
+    MIGRATING = "migrating"
+    CONFIRMING = "confirming"  # cold migration finished, resize to confirm
+    DONE = "done"
+
+
+class Outcome(StrEnum):
+    MOVED = "moved"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationStep:
+    """One rung of the non-convergence ladder taken for a live migration."""
+
+    action: str
+    at: float
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobOptions:
+    """What the operator asked for; stored with the job so a restart runs the same job."""
+
+    reason: str = ""
+    max_parallel: int = 4
+    max_per_source: int = 3
+    max_per_destination: int = 2
+    rollback_on_error: bool = False
+    force_method: Method | None = None
+    target: HostName | None = None
+    restore: bool = False
+    allow_post_copy: bool = True
+    allow_cold_fallback: bool = False
+    allow_locked: bool = False
+    state_policy: tuple[tuple[str, str], ...] = ()
+    max_attempts: int = 2
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "max_parallel": self.max_parallel,
+            "max_per_source": self.max_per_source,
+            "max_per_destination": self.max_per_destination,
+            "rollback_on_error": self.rollback_on_error,
+            "force_method": self.force_method.value if self.force_method else None,
+            "target": self.target,
+            "restore": self.restore,
+            "allow_post_copy": self.allow_post_copy,
+            "allow_cold_fallback": self.allow_cold_fallback,
+            "allow_locked": self.allow_locked,
+            "state_policy": [list(p) for p in self.state_policy],
+            "max_attempts": self.max_attempts,
+            "dry_run": self.dry_run,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobOptions:
+        method = data.get("force_method")
+        target = data.get("target")
+        return cls(
+            reason=str(data.get("reason", "")),
+            max_parallel=int(data.get("max_parallel", 4)),
+            max_per_source=int(data.get("max_per_source", 3)),
+            max_per_destination=int(data.get("max_per_destination", 2)),
+            rollback_on_error=bool(data.get("rollback_on_error", False)),
+            force_method=Method(method) if method else None,
+            target=HostName(target) if target else None,
+            restore=bool(data.get("restore", False)),
+            allow_post_copy=bool(data.get("allow_post_copy", True)),
+            allow_cold_fallback=bool(data.get("allow_cold_fallback", False)),
+            allow_locked=bool(data.get("allow_locked", False)),
+            state_policy=tuple((str(k), str(v)) for k, v in data.get("state_policy", [])),
+            max_attempts=int(data.get("max_attempts", 2)),
+            dry_run=bool(data.get("dry_run", False)),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    """One instance's part of a job, from plan to final outcome."""
+
+    job_id: JobId
+    instance_id: InstanceId
+    instance_name: str
+    state_before: str
+    verdict: Verdict
+    source: HostName
+    order: int = 0
+    planned_destination: HostName | None = None
+    status: TaskStatus = TaskStatus.PENDING
+    method: Method | None = None
+    destination: HostName | None = None
+    migration_id: MigrationId | None = None
+    attempt: int = 0
+    started_at: float | None = None
+    ended_at: float | None = None
+    downtime_s: float | None = None
+    bytes_sent: float = 0.0
+    progress: float = 0.0
+    escalations: tuple[EscalationStep, ...] = ()
+    outcome: Outcome | None = None
+    reason: str = ""
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+    @property
+    def is_done(self) -> bool:
+        return self.status is TaskStatus.DONE
+
+    def finish(self, outcome: Outcome, reason: str, *, at: float | None) -> Task:
+        return replace(self, status=TaskStatus.DONE, outcome=outcome, reason=reason, ended_at=at)
+
+    def with_step(self, step: EscalationStep) -> Task:
+        return replace(self, escalations=(*self.escalations, step))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job:
+    id: JobId
+    kind: JobKind
+    host: HostName
+    status: JobStatus
+    options: JobOptions
+    phase: JobPhase = JobPhase.PREFLIGHT
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    message: str = ""
+    created_by: str = ""
+    cancel_requested: bool = False
+    tasks: tuple[Task, ...] = field(default=())
+
+    def task(self, instance_id: InstanceId) -> Task:
+        for task in self.tasks:
+            if task.instance_id == instance_id:
+                return task
+        raise KeyError(instance_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Something that happened in a job, in the order it happened (the progress stream)."""
+
+    job_id: JobId
+    at: float
+    kind: str
+    message: str
+    instance_id: InstanceId | None = None
+    seq: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
