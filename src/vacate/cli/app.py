@@ -1,0 +1,524 @@
+"""``vacate``: every verb of the product on the command line.
+
+Exit codes: 0 done, 1 job failed or partial, 2 usage, 3 not found, 4 conflict.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from vacate import bootstrap
+from vacate.domain.errors import Conflict, NotFound, VacateError
+from vacate.domain.jobs import Job, JobOptions, JobStatus, Method
+from vacate.domain.model import VmState
+from vacate.engine import commands
+from vacate.engine.runner import run_one, run_until_idle
+from vacate.engine.views import host_views, instance_to_dict, job_to_dict, plan_to_dict
+from vacate.cli import render
+from vacate.cli.progress import JobProgress
+from vacate.cli.summary import lower_bound_for
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
+
+console = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Take compute hosts out of service without hurting the instances on them.")
+host_app = typer.Typer(no_args_is_help=True, help="Hosts: list, show, maintenance, migrate instances.")
+maint_app = typer.Typer(no_args_is_help=True, help="Put a host into maintenance, or back in service.")
+instance_app = typer.Typer(no_args_is_help=True, help="Instances.")
+job_app = typer.Typer(no_args_is_help=True, help="Jobs: list, show, watch, cancel.")
+sim_app = typer.Typer(no_args_is_help=True, help="The built-in simulated cloud.")
+app.add_typer(host_app, name="host")
+host_app.add_typer(maint_app, name="maintenance")
+app.add_typer(instance_app, name="instance")
+app.add_typer(job_app, name="job")
+app.add_typer(sim_app, name="sim")
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json")]
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _app() -> bootstrap.App:
+    return bootstrap.build()
+
+
+# ------------------------------------------------------------------ options
+def _parse_policy(values: list[str]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    states = {s.value for s in VmState}
+    for value in values:
+        state, sep, action = value.partition("=")
+        if not sep or state not in states or action not in ("live", "cold", "skip"):
+            raise typer.BadParameter(
+                f"{value!r}: expected STATE=ACTION with STATE one of {', '.join(sorted(states))} "
+                "and ACTION one of live, cold, skip",
+                param_hint="--policy",
+            )
+        pairs.append((state, action))
+    return tuple(pairs)
+
+
+def _options(
+    *,
+    reason: str = "",
+    live: bool = False,
+    cold: bool = False,
+    target: str | None = None,
+    max_parallel: int = 4,
+    max_per_source: int = 3,
+    max_per_destination: int = 2,
+    rollback_on_error: bool = False,
+    policy: list[str] | None = None,
+    allow_locked: bool = False,
+    cold_fallback: bool = False,
+    post_copy: bool = True,
+) -> JobOptions:
+    if live and cold:
+        raise typer.BadParameter("choose one of --live and --cold")
+    for name, value in (("--max-parallel", max_parallel), ("--max-per-source", max_per_source),
+                        ("--max-per-destination", max_per_destination)):
+        if value < 1:
+            raise typer.BadParameter(f"{name} must be at least 1, not {value}")
+    from vacate.domain.model import HostName
+
+    return JobOptions(
+        reason=reason,
+        force_method=Method.LIVE if live else Method.COLD if cold else None,
+        target=HostName(target) if target else None,
+        max_parallel=max_parallel,
+        max_per_source=max_per_source,
+        max_per_destination=max_per_destination,
+        rollback_on_error=rollback_on_error,
+        state_policy=_parse_policy(policy or []),
+        allow_locked=allow_locked,
+        allow_cold_fallback=cold_fallback,
+        allow_post_copy=post_copy,
+    )
+
+
+LiveOpt = Annotated[bool, typer.Option("--live", help="Live-migrate every instance that can move.")]
+ColdOpt = Annotated[bool, typer.Option("--cold", help="Cold-migrate every instance (guests restart).")]
+TargetOpt = Annotated[str | None, typer.Option("--target", help="Move everything to this host.")]
+ParallelOpt = Annotated[int, typer.Option("--max-parallel", help="Moves at once, overall.")]
+PerSourceOpt = Annotated[int, typer.Option("--max-per-source", help="Moves at once from one host.")]
+PerDestOpt = Annotated[int, typer.Option("--max-per-destination", help="Moves at once into one host.")]
+PolicyOpt = Annotated[list[str] | None, typer.Option(
+    "--policy", help="Per-state override STATE=live|cold|skip, e.g. suspended=skip (repeatable).")]
+LockedOpt = Annotated[bool, typer.Option("--allow-locked", help="Move instances locked by their owner.")]
+FallbackOpt = Annotated[bool, typer.Option(
+    "--cold-fallback", help="Cold-migrate a live migration that had to be aborted.")]
+PostCopyOpt = Annotated[bool, typer.Option(
+    "--post-copy/--no-post-copy", help="Allow post-copy for guests that will not converge.")]
+WaitOpt = Annotated[bool, typer.Option("--no-wait", help="Queue the job and return (a worker runs it).")]
+
+
+# --------------------------------------------------------------- job runs
+def _finish(a: bootstrap.App, job: Job, fmt: Format, *, wait: bool) -> int:
+    """Run (or watch) the job to its end, print the results; the exit code says how it went."""
+    if not wait:
+        if fmt is Format.JSON:
+            _json(job_to_dict(job))
+        else:
+            console.print(f"queued job [bold]{job.id}[/] ({job.kind.value} {job.host}); "
+                          "run `vacate worker` to execute it")
+        return EXIT_OK
+    if fmt is Format.TABLE:
+        with JobProgress(console) as progress:
+            a.ctx.observer = progress.update
+            finished = run_one(a.ctx, job.id) or _watch(a, job, progress.update)
+    else:
+        finished = run_one(a.ctx, job.id) or _watch(a, job, None)
+    return _report(a, finished, fmt)
+
+
+def _watch(a: bootstrap.App, job: Job, observer: Any) -> Job:
+    """Someone else runs it: follow its record until it ends."""
+    while True:
+        job = a.ctx.store.get_job(job.id)
+        if observer is not None:
+            observer(job)
+        if not job.status.is_active:
+            return job
+        time.sleep(0.2)
+
+
+def _report(a: bootstrap.App, job: Job, fmt: Format) -> int:
+    job = a.ctx.store.get_job(job.id)
+    if fmt is Format.JSON:
+        _json(job_to_dict(job))
+    else:
+        console.print(render.results_table(job))
+        render.print_summary(console, render.summarise(job, lower_bound_for(a, job)))
+        console.print(f"[bold]{job.status.value}[/]: {job.message}")
+    return EXIT_OK if job.status is JobStatus.SUCCEEDED else EXIT_FAILED
+
+
+# ------------------------------------------------------------------- hosts
+@host_app.command("list")
+def host_list(fmt: FormatOpt = Format.TABLE) -> None:
+    """Every host with its service, maintenance state and usage."""
+    views = host_views(_app().ctx)
+    if fmt is Format.JSON:
+        _json([v.to_dict() for v in views])
+    else:
+        console.print(render.hosts_table(views))
+
+
+@host_app.command("show")
+def host_show(host: str, fmt: FormatOpt = Format.TABLE) -> None:
+    """One host, its instances and its recent jobs."""
+    a = _app()
+    view = host_views(a.ctx, only=host)[0]
+    instances = a.ctx.cloud.list_instances(host)
+    jobs = a.ctx.store.list_jobs(host=host, limit=5)
+    if fmt is Format.JSON:
+        data = view.to_dict()
+        data["instances"] = [instance_to_dict(i) for i in instances]
+        data["jobs"] = [{"id": j.id, "kind": j.kind.value, "status": j.status.value} for j in jobs]
+        _json(data)
+        return
+    console.print(render.hosts_table([view]))
+    if view.maintenance.reason:
+        console.print(f"maintenance: {view.maintenance.state.value} — {view.maintenance.reason}")
+    console.print(render.instances_table(instances))
+    if jobs:
+        console.print(render.jobs_table(jobs))
+
+
+@maint_app.command("enable")
+def maintenance_enable(
+    host: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why; recorded as the disabled reason.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only.")] = False,
+    no_wait: WaitOpt = False,
+    rollback_on_error: Annotated[bool, typer.Option(
+        "--rollback-on-error", help="If the host cannot be emptied, re-enable it instead of `error`.")] = False,
+    live: LiveOpt = False,
+    cold: ColdOpt = False,
+    target: TargetOpt = None,
+    max_parallel: ParallelOpt = 4,
+    max_per_source: PerSourceOpt = 3,
+    max_per_destination: PerDestOpt = 2,
+    policy: PolicyOpt = None,
+    allow_locked: LockedOpt = False,
+    cold_fallback: FallbackOpt = False,
+    post_copy: PostCopyOpt = True,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Disable the host, move every instance off, and mark it `maintenance` once it is empty."""
+    opts = _options(reason=reason, live=live, cold=cold, target=target, max_parallel=max_parallel,
+                    max_per_source=max_per_source, max_per_destination=max_per_destination,
+                    rollback_on_error=rollback_on_error, policy=policy, allow_locked=allow_locked,
+                    cold_fallback=cold_fallback, post_copy=post_copy)
+    a = _app()
+    if dry_run:
+        _print_plan(a, host, opts, fmt)
+        return
+    job = commands.enter_maintenance(a.ctx, host, opts, user=_user())
+    raise typer.Exit(_finish(a, job, fmt, wait=not no_wait))
+
+
+@maint_app.command("disable")
+def maintenance_disable(
+    host: str,
+    restore: Annotated[bool, typer.Option("--restore", help="Move instances back where they came from.")] = False,
+    no_wait: WaitOpt = False,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Put the host back in service (enable its compute service)."""
+    a = _app()
+    job = commands.exit_maintenance(a.ctx, host, restore=restore, user=_user())
+    raise typer.Exit(_finish(a, job, fmt, wait=not no_wait))
+
+
+@host_app.command("migrate-instances")
+def migrate_instances(
+    host: str,
+    live: LiveOpt = False,
+    cold: ColdOpt = False,
+    target: TargetOpt = None,
+    max_parallel: ParallelOpt = 4,
+    max_per_source: PerSourceOpt = 3,
+    max_per_destination: PerDestOpt = 2,
+    policy: PolicyOpt = None,
+    allow_locked: LockedOpt = False,
+    cold_fallback: FallbackOpt = False,
+    post_copy: PostCopyOpt = True,
+    no_wait: WaitOpt = False,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Move every instance off the host without changing its maintenance state."""
+    opts = _options(live=live, cold=cold, target=target, max_parallel=max_parallel,
+                    max_per_source=max_per_source, max_per_destination=max_per_destination,
+                    policy=policy, allow_locked=allow_locked, cold_fallback=cold_fallback,
+                    post_copy=post_copy)
+    a = _app()
+    job = commands.migrate_instances(a.ctx, host, opts, user=_user())
+    raise typer.Exit(_finish(a, job, fmt, wait=not no_wait))
+
+
+def _print_plan(a: bootstrap.App, host: str, opts: JobOptions, fmt: Format) -> None:
+    plan = commands.preflight(a.ctx, host, opts)
+    if fmt is Format.JSON:
+        _json(plan_to_dict(plan))
+    else:
+        console.print(render.plan_table(plan))
+    if not plan.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("plan")
+def plan(
+    host: str,
+    live: LiveOpt = False,
+    cold: ColdOpt = False,
+    target: TargetOpt = None,
+    policy: PolicyOpt = None,
+    allow_locked: LockedOpt = False,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """The preflight alone: each instance's verdict and destination. Exit 1 if any is blocked."""
+    opts = _options(live=live, cold=cold, target=target, policy=policy, allow_locked=allow_locked)
+    _print_plan(_app(), host, opts, fmt)
+
+
+class OnOff(StrEnum):
+    ENABLE = "enable"
+    DISABLE = "disable"
+
+
+@app.command("host-update")
+def host_update(
+    host: str,
+    maintenance: Annotated[OnOff | None, typer.Option("--maintenance", help="enable or disable")] = None,
+    status: Annotated[OnOff | None, typer.Option("--status", help="enable or disable the service")] = None,
+    reason: Annotated[str, typer.Option("--reason")] = "host-update",
+) -> None:
+    """`nova host-update` muscle memory: --maintenance drains or restores, --status toggles."""
+    if maintenance is None and status is None:
+        raise typer.BadParameter("give --maintenance and/or --status")
+    a = _app()
+    name = a.ctx.cloud.get_host(host).name
+    code = EXIT_OK
+    if status is OnOff.DISABLE:
+        from vacate.domain.maintenance import vacate_reason
+
+        a.ctx.cloud.disable_service(name, vacate_reason(reason))
+    elif status is OnOff.ENABLE:
+        a.ctx.cloud.enable_service(name)
+    if maintenance is OnOff.ENABLE:
+        job = commands.enter_maintenance(a.ctx, name, JobOptions(reason=reason), user=_user())
+        code = _quiet_run(a, job)
+    elif maintenance is OnOff.DISABLE:
+        job = commands.exit_maintenance(a.ctx, name, user=_user())
+        code = _quiet_run(a, job)
+    view = host_views(a.ctx, only=name)[0].to_dict()
+    _json({
+        "host": name,
+        "status": "enabled" if view["service_status"] == "enabled" else "disabled",
+        "maintenance_mode": "on_maintenance" if view["maintenance_state"] == "maintenance" else "off_maintenance",
+    })
+    raise typer.Exit(code)
+
+
+def _quiet_run(a: bootstrap.App, job: Job) -> int:
+    finished = run_one(a.ctx, job.id) or _watch(a, job, None)
+    return EXIT_OK if finished.status is JobStatus.SUCCEEDED else EXIT_FAILED
+
+
+# --------------------------------------------------------------- instances
+@instance_app.command("list")
+def instance_list(
+    host: Annotated[str | None, typer.Option("--host", help="Only this host's instances.")] = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Instances, optionally of one host."""
+    instances = _app().ctx.cloud.list_instances(host)
+    if fmt is Format.JSON:
+        _json([instance_to_dict(i) for i in instances])
+    else:
+        console.print(render.instances_table(instances))
+
+
+# -------------------------------------------------------------------- jobs
+@job_app.command("list")
+def job_list(
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Recent jobs, newest first."""
+    jobs = _app().ctx.store.list_jobs(host=host)
+    if fmt is Format.JSON:
+        _json([job_to_dict(j) for j in jobs])
+    else:
+        console.print(render.jobs_table(jobs))
+
+
+@job_app.command("show")
+def job_show(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
+    """A job with every instance's result."""
+    from vacate.domain.model import JobId
+
+    a = _app()
+    job = a.ctx.store.get_job(JobId(job_id))
+    if fmt is Format.JSON:
+        _json(job_to_dict(job))
+    else:
+        console.print(render.results_table(job))
+        console.print(f"[bold]{job.status.value}[/] ({job.phase.value}): {job.message}")
+
+
+@job_app.command("watch")
+def job_watch(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
+    """Follow a job until it ends (a worker must be running it)."""
+    from vacate.domain.model import JobId
+
+    a = _app()
+    job = a.ctx.store.get_job(JobId(job_id))
+    if fmt is Format.TABLE:
+        with JobProgress(console) as progress:
+            job = _watch(a, job, progress.update)
+    else:
+        job = _watch(a, job, None)
+    raise typer.Exit(_report(a, job, fmt))
+
+
+@job_app.command("cancel")
+def job_cancel(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
+    """Stop starting moves, abort running pre-copy migrations, end the job as cancelled."""
+    job = commands.cancel(_app().ctx, job_id)
+    if fmt is Format.JSON:
+        _json(job_to_dict(job))
+    else:
+        console.print(f"job {job.id}: {job.status.value}" + (" (cancel requested)" if job.cancel_requested else ""))
+
+
+@app.command("worker")
+def worker(
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit when no job is left.")] = False,
+) -> None:
+    """Run queued jobs (and take over jobs whose worker died)."""
+    a = _app()
+    while True:
+        for job in run_until_idle(a.ctx):
+            err.print(f"job {job.id} {job.kind.value} {job.host}: {job.status.value} — {job.message}")
+        if until_idle:
+            return
+        time.sleep(1.0)
+
+
+# --------------------------------------------------------------------- sim
+@sim_app.command("init")
+def sim_init(
+    hosts: Annotated[int, typer.Option("--hosts")] = 8,
+    instances: Annotated[int, typer.Option("--instances")] = 60,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    from_yaml: Annotated[Path | None, typer.Option("--from-yaml", help="Describe the cloud exactly.")] = None,
+) -> None:
+    """Create (or replace) the simulated cloud."""
+    from vacate.clouds.sim import generate
+    from vacate.clouds.sim.state import FileState
+
+    if hosts < 2:
+        raise typer.BadParameter("at least 2 hosts", param_hint="--hosts")
+    state = generate.load_yaml(from_yaml) if from_yaml else generate.generate(
+        hosts=hosts, instances=instances, seed=seed)
+    a = _app()
+    FileState(a.settings.sim_path).write(state)
+    console.print(f"simulated cloud: {len(state.hosts)} hosts, {len(state.instances)} instances "
+                  f"→ {a.settings.sim_path}")
+
+
+@sim_app.command("boot")
+def sim_boot(
+    flavor: Annotated[str, typer.Option("--flavor")],
+    count: Annotated[int, typer.Option("--count")] = 1,
+    name: Annotated[str, typer.Option("--name", help="Name prefix.")] = "new",
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Boot instances through the cloud's scheduler (never onto a disabled or down host)."""
+    from vacate.clouds.sim.generate import FLAVORS
+
+    if flavor not in FLAVORS:
+        raise typer.BadParameter(f"unknown flavor {flavor!r}; known: {', '.join(FLAVORS)}", param_hint="--flavor")
+    a = _app()
+    booted = [a.ctx.cloud.boot(f"{name}-{i + 1}", FLAVORS[flavor]) for i in range(count)]
+    if fmt is Format.JSON:
+        _json([instance_to_dict(i) for i in booted])
+    else:
+        console.print(render.instances_table(booted))
+
+
+@sim_app.command("fail-migration")
+def sim_fail_migration(
+    instance_id: str,
+    count: Annotated[int, typer.Option("--count")] = 1,
+    at: Annotated[float, typer.Option("--at", help="Fraction of the bytes sent when it fails.")] = 0.5,
+) -> None:
+    """Failure injection: this instance's next migrations fail."""
+    from vacate.domain.model import InstanceId
+
+    _app().sim.inject_migration_failure(InstanceId(instance_id), count=count, at_fraction=at)
+
+
+@sim_app.command("kill-host")
+def sim_kill_host(
+    host: str,
+    after: Annotated[float, typer.Option("--after", help="Simulated seconds from now.")] = 0.0,
+) -> None:
+    """Failure injection: the host dies (its migrations fail)."""
+    _app().sim.schedule_host_death(host, after_s=after)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Build a simulated cloud, drain its busiest host, show the results, and bring it back."""
+    from vacate.cli.demo import run_demo
+
+    raise typer.Exit(run_demo(console))
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database in some containers
+        return "unknown"
+
+
+def main() -> None:
+    """Entry point: map Vacate's errors to exit codes and one clear line on stderr."""
+    try:
+        app(standalone_mode=True)
+    except NotFound as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(EXIT_NOT_FOUND)
+    except Conflict as exc:
+        err.print(f"[red]conflict:[/] {exc}")
+        sys.exit(EXIT_CONFLICT)
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(EXIT_USAGE)
+    except VacateError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(EXIT_FAILED)

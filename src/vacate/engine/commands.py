@@ -1,0 +1,69 @@
+"""What an operator can ask for — the one service layer the CLI, the API and the dashboard share.
+
+Each command validates against the cloud and the store (unknown host → ``NotFound``; illegal
+transition or a job already active → ``Conflict`` naming the current state), then queues a job.
+Running it is a worker's business (``vacate.engine.runner``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from vacate.domain.errors import Conflict
+from vacate.domain.jobs import Job, JobKind, JobOptions
+from vacate.domain.maintenance import MaintenanceState, transition
+from vacate.domain.model import HostName, JobId
+from vacate.engine.context import Context
+from vacate.engine.preflight import plan_for
+from vacate.planning.preflight import DrainPlan
+
+
+def _exact_host(ctx: Context, host: str) -> HostName:
+    """Exact names only: prefix matching has drained the wrong host before."""
+    return HostName(ctx.cloud.get_host(host).name)
+
+
+def _queue(ctx: Context, kind: JobKind, host: HostName, options: JobOptions, user: str,
+           new_state: MaintenanceState | None) -> Job:
+    current = ctx.store.get_maintenance(host)
+    if new_state is not None:
+        transition(host, current.state, new_state)
+    job = ctx.store.create_job(kind=kind, host=host, options=options, created_at=ctx.clock.now(), created_by=user)
+    if new_state is not None:
+        try:
+            ctx.store.set_maintenance(host, new_state, reason=options.reason, at=ctx.clock.now(),
+                                      job_id=job.id, expected=current.state)
+        except Conflict:
+            ctx.store.request_cancel(job.id)
+            raise
+    ctx.store.append_event(job.id, at=ctx.clock.now(), kind="job.queued",
+                           message=f"{kind.value} {host} queued by {user or 'unknown'}")
+    return job
+
+
+def enter_maintenance(ctx: Context, host: str, options: JobOptions, *, user: str = "") -> Job:
+    name = _exact_host(ctx, host)
+    return _queue(ctx, JobKind.ENTER_MAINTENANCE, name, options, user, MaintenanceState.ENTERING)
+
+
+def exit_maintenance(ctx: Context, host: str, *, restore: bool = False, user: str = "") -> Job:
+    name = _exact_host(ctx, host)
+    options = JobOptions(reason="back in service", restore=restore, target=name)
+    return _queue(ctx, JobKind.EXIT_MAINTENANCE, name, options, user, MaintenanceState.EXITING)
+
+
+def migrate_instances(ctx: Context, host: str, options: JobOptions, *, user: str = "") -> Job:
+    """Drain without the maintenance flag (the Horizon "Migrate instances" button)."""
+    name = _exact_host(ctx, host)
+    return _queue(ctx, JobKind.MIGRATE_INSTANCES, name, replace(options, rollback_on_error=False), user, None)
+
+
+def preflight(ctx: Context, host: str, options: JobOptions) -> DrainPlan:
+    """The plan alone: what a drain would do now, touching nothing (``--dry-run``)."""
+    return plan_for(ctx, _exact_host(ctx, host), options)
+
+
+def cancel(ctx: Context, job_id: str) -> Job:
+    job = ctx.store.request_cancel(JobId(job_id))
+    ctx.store.append_event(job.id, at=ctx.clock.now(), kind="job.cancel-requested", message="cancel requested")
+    return job

@@ -1,0 +1,43 @@
+"""``exit --restore``: move instances back to the host they were drained from."""
+
+from __future__ import annotations
+
+from vacate.domain.jobs import Job, JobKind, JobStatus, Method, Outcome, Task, Verdict
+from vacate.domain.model import HostName, VmState
+from vacate.engine.context import Context
+
+
+def restore_tasks(ctx: Context, job: Job) -> list[Task]:
+    """One task per instance the last successful drain of this host moved and that is still
+    where the drain put it."""
+    drains = [
+        j
+        for j in ctx.store.list_jobs(host=job.host)
+        if j.kind is JobKind.ENTER_MAINTENANCE and j.status is JobStatus.SUCCEEDED and j.id != job.id
+    ]
+    if not drains:
+        return []
+    drain = ctx.store.get_job(drains[0].id)
+    tasks = []
+    for order, moved in enumerate(t for t in drain.tasks if t.outcome is Outcome.MOVED):
+        try:
+            inst = ctx.cloud.get_instance(moved.instance_id)
+        except Exception:  # noqa: BLE001 - deleted since: nothing to bring back
+            continue
+        if inst.host is None or inst.host != moved.destination or inst.is_gone:
+            continue
+        live = inst.vm_state in (VmState.ACTIVE, VmState.PAUSED)
+        tasks.append(
+            Task(
+                job_id=job.id,
+                instance_id=inst.id,
+                instance_name=inst.name,
+                state_before=inst.vm_state.value,
+                verdict=Verdict.LIVE if live else Verdict.COLD,
+                method=Method.LIVE if live else Method.COLD,
+                source=inst.host,
+                order=order,
+                planned_destination=HostName(job.host),
+            )
+        )
+    return tasks

@@ -1,0 +1,140 @@
+"""The non-convergence ladder: what to do next with a live migration that will not finish.
+
+Pure: it looks at the cloud's view of the migration, the steps already taken and the time, and
+returns the next step (or nothing). The ladder of DESIGN §4: raise the downtime limit →
+auto-converge → post-copy (if allowed) → force-complete (pause) → abort (and, if the policy
+allows, cold-migrate). Each rung is given time to work before the next is climbed; a backend
+that lacks a control simply skips that rung.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from vacate.domain.jobs import EscalationStep
+
+
+class Action(StrEnum):
+    RAISE_DOWNTIME = "raise-downtime"
+    AUTO_CONVERGE = "auto-converge"
+    POST_COPY = "post-copy"
+    FORCE_COMPLETE = "force-complete"
+    ABORT = "abort"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MigrationProgress:
+    """What the ladder needs to know about a running live migration."""
+
+    started_at: float
+    now: float
+    running: bool  # pre-copy in progress (not preparing, not post-copy, not finished)
+    post_copy: bool
+    passes: int
+    pass_remaining: tuple[float, ...]
+    remaining_bytes: float
+    memory_bytes: float
+    downtime_limit_ms: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Capabilities:
+    downtime_control: bool
+    auto_converge: bool
+    post_copy: bool
+    force_complete: bool
+    abort: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class LadderPolicy:
+    """How patient each rung is. ``nova_defaults()`` is what Nova does on its own."""
+
+    stall_passes: int = 3
+    stall_shrink: float = 0.9  # a pass must leave < 90 % of the best of the previous ones
+    max_downtime_ms: float = 500.0
+    patience_s: float = 15.0
+    auto_converge_patience_s: float = 40.0
+    post_copy_allowed: bool = True
+    force_complete_patience_s: float = 60.0
+    #: Give up regardless after this many seconds per GiB of guest memory (Nova: 800).
+    completion_timeout_s_per_gib: float = 800.0
+    use_ladder: bool = True
+
+    @classmethod
+    def nova_defaults(cls) -> LadderPolicy:
+        """Nova alone: no ladder, only the completion timeout that aborts."""
+        return cls(use_ladder=False)
+
+
+def is_stalled(progress: MigrationProgress, policy: LadderPolicy) -> bool:
+    """No real shrink over the last ``stall_passes`` passes: pre-copy will not converge alone."""
+    history = progress.pass_remaining
+    n = policy.stall_passes
+    if len(history) < n + 1:
+        return False
+    best_before = min(history[:-n]) if len(history) > n else history[0]
+    recent_best = min(history[-n:])
+    return recent_best >= policy.stall_shrink * best_before
+
+
+def _last(steps: Sequence[EscalationStep]) -> EscalationStep | None:
+    return steps[-1] if steps else None
+
+
+def next_step(
+    progress: MigrationProgress,
+    steps: Sequence[EscalationStep],
+    caps: Capabilities,
+    policy: LadderPolicy,
+) -> tuple[Action, str] | None:
+    """The next rung to climb now, with a detail for the record, or None to keep waiting."""
+    taken = {s.action for s in steps}
+    gib = max(progress.memory_bytes / 1024**3, 0.25)
+    elapsed = progress.now - progress.started_at
+    if elapsed > policy.completion_timeout_s_per_gib * gib and Action.ABORT.value not in taken:
+        return Action.ABORT, f"completion timeout ({elapsed:.0f} s for {gib:.1f} GiB)"
+    if not policy.use_ladder or not progress.running or progress.post_copy:
+        return None
+    last = _last(steps)
+    since_last = progress.now - last.at if last else elapsed
+    if Action.FORCE_COMPLETE.value in taken:
+        if (
+            since_last >= policy.force_complete_patience_s
+            and caps.abort
+            and Action.ABORT.value not in taken
+        ):
+            return Action.ABORT, "force-complete did not finish the migration"
+        return None
+    if not is_stalled(progress, policy):
+        return None
+    if last is not None:
+        wait = (
+            policy.auto_converge_patience_s
+            if last.action == Action.AUTO_CONVERGE.value
+            else policy.patience_s
+        )
+        if since_last < wait:
+            return None
+    remaining_mib = progress.remaining_bytes / 1024**2
+    if (
+        caps.downtime_control
+        and Action.RAISE_DOWNTIME.value not in taken
+        and progress.downtime_limit_ms < policy.max_downtime_ms
+    ):
+        return (
+            Action.RAISE_DOWNTIME,
+            f"{progress.downtime_limit_ms:.0f} → {policy.max_downtime_ms:.0f} ms "
+            f"({remaining_mib:.0f} MiB pending after {progress.passes} passes)",
+        )
+    if caps.auto_converge and Action.AUTO_CONVERGE.value not in taken:
+        return Action.AUTO_CONVERGE, f"throttle the guest ({remaining_mib:.0f} MiB pending)"
+    if caps.post_copy and policy.post_copy_allowed and Action.POST_COPY.value not in taken:
+        return Action.POST_COPY, f"switch to the destination, pull {remaining_mib:.0f} MiB"
+    if caps.force_complete:
+        return Action.FORCE_COMPLETE, f"pause the guest to copy the last {remaining_mib:.0f} MiB"
+    if caps.abort and Action.ABORT.value not in taken:
+        return Action.ABORT, "no way left to make it converge"
+    return None

@@ -1,0 +1,241 @@
+"""The drain plan: a verdict, a destination and an order for every instance, before anything moves.
+
+``plan_drain`` decides each instance's verdict from the per-state policy, then places all the
+movers *at once* on a working copy of the host states, reserving capacity and server-group
+membership after each placement: two instances never count on the same free space, and an
+anti-affinity group cannot be squeezed onto one host by two placements that each looked fine
+alone. Hardest first (hard-group members, then the largest RAM, then the name), so the
+instances with the fewest options choose before the easy ones take their room. A mover that
+finds no valid host becomes ``BLOCKED`` with the scheduler's "which filter removed how many"
+reason. A hard-affinity group whose members all leave the source is placed as a unit: its first
+member picks a host with room for the whole group, and the AffinityFilter pins the rest there.
+
+The execution ``order`` is longest-estimated-migration first (LPT), which minimises the makespan
+of a bounded-concurrency run; a dry run is this function alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from vacate.domain.jobs import JobOptions, Verdict
+from vacate.domain.model import (
+    MIB,
+    Flavor,
+    GroupId,
+    GroupPolicy,
+    HostName,
+    Instance,
+    ServerGroup,
+    Workload,
+)
+from vacate.planning.estimate import live_migration_seconds
+from vacate.planning.filters import RequestSpec
+from vacate.planning.hoststate import HostState
+from vacate.planning.policy import decide
+from vacate.planning.scheduler import Placement, select_destination
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanItem:
+    """One instance's part of the plan."""
+
+    instance: Instance
+    verdict: Verdict
+    destination: HostName | None
+    reason: str
+    order: int
+    estimate_s: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrainPlan:
+    """Every instance of ``source`` with its verdict, in execution order."""
+
+    source: HostName
+    items: tuple[PlanItem, ...]
+
+    @property
+    def movable(self) -> tuple[PlanItem, ...]:
+        return tuple(i for i in self.items if i.verdict.moves and i.destination is not None)
+
+    @property
+    def blocked(self) -> tuple[PlanItem, ...]:
+        return tuple(i for i in self.items if i.verdict is Verdict.BLOCKED)
+
+    @property
+    def skipped(self) -> tuple[PlanItem, ...]:
+        return tuple(i for i in self.items if i.verdict is Verdict.SKIP)
+
+    @property
+    def ok(self) -> bool:
+        """Nothing is blocked: the drain can empty the host of everything that must move."""
+        return not self.blocked
+
+    def item(self, name: str) -> PlanItem:
+        for item in self.items:
+            if item.instance.name == name:
+                return item
+        raise KeyError(name)
+
+    def summary(self) -> str:
+        live = sum(1 for i in self.movable if i.verdict is Verdict.LIVE)
+        cold = len(self.movable) - live
+        n = len(self.items)
+        text = (
+            f"drain {self.source}: {n} instance{'' if n == 1 else 's'}, "
+            f"{live} live, {cold} cold, {len(self.skipped)} skipped, {len(self.blocked)} blocked"
+        )
+        if self.blocked:
+            names = ", ".join(i.instance.name for i in self.blocked)
+            return f"{text}; not ready: blocked {names}"
+        return f"{text}; ready"
+
+
+def _hard_groups(instance: Instance, groups: Mapping[GroupId, ServerGroup]) -> list[ServerGroup]:
+    found = (groups.get(g) for g in instance.server_groups)
+    return [g for g in found if g is not None and g.is_hard]
+
+
+def _group_hosts(
+    instance: Instance, working: Mapping[HostName, HostState], source: HostName
+) -> dict[GroupId, frozenset[HostName]]:
+    """Where the other members of each of the instance's groups are or will be."""
+    excluded = {source, instance.host}
+    return {
+        group: frozenset(
+            name
+            for name, state in working.items()
+            if name not in excluded and state.members(group) > 0
+        )
+        for group in instance.server_groups
+    }
+
+
+def _as_unit(instance: Instance, members: Sequence[Instance]) -> Instance:
+    """``instance`` with a flavor big enough for all ``members``: to choose a host for all."""
+    flavor = Flavor(
+        name=f"{len(members)} members of {instance.name}'s affinity group",
+        vcpus=sum(m.flavor.vcpus for m in members),
+        ram_mb=sum(m.flavor.ram_mb for m in members),
+        disk_gb=sum(m.flavor.disk_gb for m in members),
+    )
+    return replace(instance, flavor=flavor)
+
+
+def _estimate(instance: Instance, verdict: Verdict, bandwidth: float | None) -> float | None:
+    """Live migrations only; a guest without a workload is assumed idle with all RAM touched."""
+    if verdict is not Verdict.LIVE or not bandwidth or bandwidth <= 0:
+        return None
+    workload = instance.workload or Workload(
+        touched_bytes=instance.flavor.ram_mb * MIB, dirty_rate=0.0, wss_bytes=0.0
+    )
+    return live_migration_seconds(workload, bandwidth)
+
+
+def plan_drain(
+    *,
+    source: HostName,
+    instances: Sequence[Instance],
+    host_states: Mapping[HostName, HostState],
+    groups: Mapping[GroupId, ServerGroup],
+    options: JobOptions,
+    az: str | None = None,
+    bandwidth: float | None = None,
+) -> DrainPlan:
+    """The whole drain of ``source`` decided at once (see the module doc).
+
+    ``instances`` are the instances on ``source``; ``host_states`` describe every host,
+    including the source and including these instances' current usage. ``bandwidth`` (bytes/s)
+    defaults to the source host's NIC speed when known; without it no time is estimated.
+    """
+    if bandwidth is None and source in host_states:
+        bandwidth = host_states[source].host.nic_bytes_per_s or None
+    decided = {i.id: decide(i, options) for i in instances}
+    movers = sorted(
+        (i for i in instances if decided[i.id][0].moves),
+        key=lambda i: (not _hard_groups(i, groups), -i.flavor.ram_mb, i.name),
+    )
+    working = dict(host_states)
+    placements: dict[str, Placement] = {}
+    for instance in movers:
+        group_hosts = _group_hosts(instance, working, source)
+        spec = RequestSpec(
+            instance=instance,
+            groups=groups,
+            source=source,
+            az=az,
+            target=options.target,
+            group_hosts=group_hosts,
+        )
+        placement = _place_with_affinity_unit(spec, movers, working, placements)
+        placements[instance.id] = placement
+        if placement.host is not None:
+            working[placement.host] = working[placement.host].with_instance(instance)
+
+    drafts: list[PlanItem] = []
+    for instance in instances:
+        verdict, reason = decided[instance.id]
+        destination: HostName | None = None
+        if instance.id in placements:
+            placement = placements[instance.id]
+            if placement.host is None:
+                verdict, reason = Verdict.BLOCKED, placement.reason
+            else:
+                destination, reason = placement.host, f"{reason}; to {placement.reason}"
+        estimate = _estimate(instance, verdict, bandwidth) if destination else None
+        if destination and verdict is Verdict.LIVE and bandwidth and estimate is None:
+            reason += (
+                f"; pre-copy will not converge at {bandwidth / MIB:.0f} MiB/s "
+                "(dirty rate too high): expect escalation"
+            )
+        drafts.append(
+            PlanItem(
+                instance=instance,
+                verdict=verdict,
+                destination=destination,
+                reason=reason,
+                order=0,
+                estimate_s=estimate,
+            )
+        )
+
+    def execution_key(item: PlanItem) -> tuple[bool, float, int, str]:
+        moves = item.verdict.moves and item.destination is not None
+        # Unknown durations (cold, non-converging) are assumed long: they start first.
+        longest = math.inf if item.estimate_s is None else item.estimate_s
+        if not moves:
+            return (True, 0.0, 0, item.instance.name)
+        return (False, -longest, -item.instance.flavor.ram_mb, item.instance.name)
+
+    ordered = sorted(drafts, key=execution_key)
+    items = tuple(replace(item, order=n) for n, item in enumerate(ordered, start=1))
+    return DrainPlan(source=source, items=items)
+
+
+def _place_with_affinity_unit(
+    spec: RequestSpec,
+    movers: Sequence[Instance],
+    working: Mapping[HostName, HostState],
+    placements: Mapping[str, Placement],
+) -> Placement:
+    """Place ``spec.instance``; the first member of an unpinned affinity group picks a host
+    with room for every member still to be placed, if there is one."""
+    instance = spec.instance
+    for group in _hard_groups(instance, spec.groups):
+        if group.policy is not GroupPolicy.AFFINITY or spec.group_hosts.get(group.id):
+            continue
+        members = [m for m in movers if group.id in m.server_groups and m.id not in placements]
+        if len(members) > 99:
+            unit = select_destination(replace(spec, instance=_as_unit(instance, members)), working)
+            if unit.host is not None:
+                # The host has room for the whole group, so it has room for this member.
+                _, _, detail = unit.reason.partition(": ")
+                reason = (
+                    f"{unit.host}: room for all {len(members)} members of affinity group "
+                    f"'{group.name}', {detail}"
+                )
+                return Placement(unit.host, reason, unit.rejections)
+    return select_destination(spec, working)

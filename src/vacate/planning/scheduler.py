@@ -1,0 +1,87 @@
+"""Choose one destination for one instance: filter, weigh, pick the best.
+
+Every host stops at its first failing filter. When no host is left, the answer says which
+filter removed how many hosts with one example reason each — Nova's most useful log line, made
+data (``Placement.rejections``) so the CLI, the API and the plan can all show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from vacate.domain.model import HostName
+from vacate.planning.filters import DEFAULT_FILTERS, Filter, FilterResult, RequestSpec, get_filters
+from vacate.planning.hoststate import HostState
+from vacate.planning.weighers import Weigher, weigh
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """``filter`` removed ``hosts`` hosts; ``example`` is the reason for the first (by name)."""
+
+    filter: str
+    hosts: int
+    example: str
+
+    def describe(self) -> str:
+        noun = "host" if self.hosts == 1 else "hosts"
+        return f"{self.filter} removed {self.hosts} {noun} ({self.example})"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an instance goes (``host``), or ``None`` and why nothing fits."""
+
+    host: HostName | None
+    reason: str
+    rejections: tuple[Rejection, ...]
+
+    @property
+    def found(self) -> bool:
+        return self.host is not None
+
+
+def _first_failure(
+    host: HostState, spec: RequestSpec, filters: Sequence[Filter]
+) -> tuple[int, FilterResult] | None:
+    """The position and result of the first filter ``host`` fails, or ``None``."""
+    for index, check in enumerate(filters):
+        result = check(host, spec)
+        if not result.passed:
+            return index, result
+    return None
+
+
+def select_destination(
+    spec: RequestSpec,
+    host_states: Mapping[HostName, HostState],
+    *,
+    filters: Sequence[Filter] | None = None,
+    weighers: Sequence[Weigher] | None = None,
+) -> Placement:
+    """The best host for ``spec`` among ``host_states`` (looked at in name order)."""
+    chosen_filters = get_filters(DEFAULT_FILTERS) if filters is None else list(filters)
+    passed: list[HostState] = []
+    removed: dict[int, list[FilterResult]] = {}
+    for name in sorted(host_states):
+        failure = _first_failure(host_states[name], spec, chosen_filters)
+        if failure is None:
+            passed.append(host_states[name])
+        else:
+            removed.setdefault(failure[0], []).append(failure[1])
+    rejections = tuple(
+        Rejection(filter=results[0].filter, hosts=len(results), example=results[0].detail)
+        for _, results in sorted(removed.items())
+    )
+    what = spec.instance.name
+    if not passed:
+        if not host_states:
+            return Placement(None, f"no valid host for {what}: no hosts to consider", ())
+        summary = "; ".join(r.describe() for r in rejections)
+        return Placement(None, f"no valid host for {what}: {summary}", rejections)
+    ranked = weigh(passed, spec, weighers)
+    best, score = ranked[0]
+    noun = "host" if len(ranked) == 1 else "hosts"
+    reason = f"{best.name}: best of {len(ranked)} valid {noun} (weight {score:.2f})"
+    return Placement(best.name, reason, rejections)

@@ -1,0 +1,1 @@
+"""Alembic revisions, written by hand; Alembic skips this file."""
