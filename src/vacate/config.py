@@ -38,7 +38,9 @@ def parse_speed(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"VACATE_SIM_SPEED must be a positive number or 'max', not {text!r}") from None
+        raise ValueError(
+            f"VACATE_SIM_SPEED must be a positive number or 'max', not {text!r}"
+        ) from None
     if value <= 0:
         raise ValueError(f"VACATE_SIM_SPEED must be positive, not {text!r}")
     return value

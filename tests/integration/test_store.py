@@ -11,6 +11,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -312,14 +313,24 @@ def _create_in_a_new_process(url: str, barrier: Any, index: int) -> None:
 def test_processes_opening_a_fresh_database_together_migrate_once_and_one_job_wins(
     db_url: str,
 ) -> None:
-    ctx = multiprocessing.get_context("spawn")
+    # forkserver: one clean server process imports the store once, children fork from it.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["vacate.store"])
     barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=_create_in_a_new_process, args=(db_url, barrier, i)) for i in range(4)]
+    procs = [
+        ctx.Process(target=_create_in_a_new_process, args=(db_url, barrier, i)) for i in range(4)
+    ]
     for proc in procs:
         proc.start()
-    for proc in procs:
-        proc.join(timeout=60)
-    assert sorted(p.exitcode for p in procs) == [0, 3, 3, 3]
+    try:
+        for proc in procs:
+            proc.join(timeout=60)
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+    codes = [proc.exitcode for proc in procs]
+    assert sorted(c for c in codes if c is not None) == [0, 3, 3, 3], codes
     store = open_store(db_url)
     try:
         assert len(store.list_jobs(host=H1)) == 1
@@ -540,11 +551,15 @@ def test_racing_set_maintenance_from_one_state_lets_exactly_one_win(
 # -- schema and migrations --
 
 
-def test_a_fresh_database_is_migrated_to_the_head_revision(store: SqlStore) -> None:
-    with store.engine.connect() as conn:
-        assert current_revision(conn) == head_revision()
-    tables = set(inspect(store.engine).get_table_names())
-    assert {"jobs", "tasks", "events", "host_maintenance", "alembic_version"} <= tables
+def test_a_fresh_database_is_migrated_to_the_head_revision(db_url: str) -> None:
+    store = open_store(db_url)
+    try:
+        with store.engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+        tables = set(inspect(store.engine).get_table_names())
+        assert {"jobs", "tasks", "events", "host_maintenance", "alembic_version"} <= tables
+    finally:
+        store.close()
 
 
 def test_the_head_revision_builds_exactly_the_declared_tables(store: SqlStore) -> None:
@@ -583,19 +598,25 @@ def test_opening_an_existing_database_again_keeps_its_data(db_url: str) -> None:
         again.close()
 
 
-def test_the_initial_revision_downgrades_to_nothing_and_upgrades_again(store: SqlStore) -> None:
-    with store.engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "base")
-    assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
-    with store.engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "head")
-    assert new_job(store).status is JobStatus.QUEUED
+def test_the_initial_revision_downgrades_to_nothing_and_upgrades_again(db_url: str) -> None:
+    store = open_store(db_url)
+    try:
+        with store.engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "base")
+        assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
+        with store.engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        assert new_job(store).status is JobStatus.QUEUED
+    finally:
+        store.close()
 
 
-def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(store: SqlStore) -> None:
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite connection settings")
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'new' / 'dir' / 'vacate.db'}")
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        store.close()

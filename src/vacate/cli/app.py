@@ -16,25 +16,34 @@ import typer
 from rich.console import Console
 
 from vacate import bootstrap
+from vacate.cli import render
+from vacate.cli.progress import JobProgress
+from vacate.cli.summary import lower_bound_for
 from vacate.domain.errors import Conflict, NotFound, VacateError
 from vacate.domain.jobs import Job, JobOptions, JobStatus, Method
 from vacate.domain.model import VmState
 from vacate.engine import commands
 from vacate.engine.runner import run_one, run_until_idle
 from vacate.engine.views import host_views, instance_to_dict, job_to_dict, plan_to_dict
-from vacate.cli import render
-from vacate.cli.progress import JobProgress
-from vacate.cli.summary import lower_bound_for
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
 
-console = Console()
+# Not a terminal (a pipe, CI): wide enough that the results table stays readable.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Take compute hosts out of service without hurting the instances on them.")
-host_app = typer.Typer(no_args_is_help=True, help="Hosts: list, show, maintenance, migrate instances.")
-maint_app = typer.Typer(no_args_is_help=True, help="Put a host into maintenance, or back in service.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Take compute hosts out of service without hurting the instances on them.",
+)
+host_app = typer.Typer(
+    no_args_is_help=True, help="Hosts: list, show, maintenance, migrate instances."
+)
+maint_app = typer.Typer(
+    no_args_is_help=True, help="Put a host into maintenance, or back in service."
+)
 instance_app = typer.Typer(no_args_is_help=True, help="Instances.")
 job_app = typer.Typer(no_args_is_help=True, help="Jobs: list, show, watch, cancel.")
 sim_app = typer.Typer(no_args_is_help=True, help="The built-in simulated cloud.")
@@ -94,8 +103,11 @@ def _options(
 ) -> JobOptions:
     if live and cold:
         raise typer.BadParameter("choose one of --live and --cold")
-    for name, value in (("--max-parallel", max_parallel), ("--max-per-source", max_per_source),
-                        ("--max-per-destination", max_per_destination)):
+    for name, value in (
+        ("--max-parallel", max_parallel),
+        ("--max-per-source", max_per_source),
+        ("--max-per-destination", max_per_destination),
+    ):
         if value < 1:
             raise typer.BadParameter(f"{name} must be at least 1, not {value}")
     from vacate.domain.model import HostName
@@ -116,19 +128,38 @@ def _options(
 
 
 LiveOpt = Annotated[bool, typer.Option("--live", help="Live-migrate every instance that can move.")]
-ColdOpt = Annotated[bool, typer.Option("--cold", help="Cold-migrate every instance (guests restart).")]
+ColdOpt = Annotated[
+    bool, typer.Option("--cold", help="Cold-migrate every instance (guests restart).")
+]
 TargetOpt = Annotated[str | None, typer.Option("--target", help="Move everything to this host.")]
 ParallelOpt = Annotated[int, typer.Option("--max-parallel", help="Moves at once, overall.")]
 PerSourceOpt = Annotated[int, typer.Option("--max-per-source", help="Moves at once from one host.")]
-PerDestOpt = Annotated[int, typer.Option("--max-per-destination", help="Moves at once into one host.")]
-PolicyOpt = Annotated[list[str] | None, typer.Option(
-    "--policy", help="Per-state override STATE=live|cold|skip, e.g. suspended=skip (repeatable).")]
-LockedOpt = Annotated[bool, typer.Option("--allow-locked", help="Move instances locked by their owner.")]
-FallbackOpt = Annotated[bool, typer.Option(
-    "--cold-fallback", help="Cold-migrate a live migration that had to be aborted.")]
-PostCopyOpt = Annotated[bool, typer.Option(
-    "--post-copy/--no-post-copy", help="Allow post-copy for guests that will not converge.")]
-WaitOpt = Annotated[bool, typer.Option("--no-wait", help="Queue the job and return (a worker runs it).")]
+PerDestOpt = Annotated[
+    int, typer.Option("--max-per-destination", help="Moves at once into one host.")
+]
+PolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--policy",
+        help="Per-state override STATE=live|cold|skip, e.g. suspended=skip (repeatable).",
+    ),
+]
+LockedOpt = Annotated[
+    bool, typer.Option("--allow-locked", help="Move instances locked by their owner.")
+]
+FallbackOpt = Annotated[
+    bool,
+    typer.Option("--cold-fallback", help="Cold-migrate a live migration that had to be aborted."),
+]
+PostCopyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--post-copy/--no-post-copy", help="Allow post-copy for guests that will not converge."
+    ),
+]
+WaitOpt = Annotated[
+    bool, typer.Option("--no-wait", help="Queue the job and return (a worker runs it).")
+]
 
 
 # --------------------------------------------------------------- job runs
@@ -138,8 +169,10 @@ def _finish(a: bootstrap.App, job: Job, fmt: Format, *, wait: bool) -> int:
         if fmt is Format.JSON:
             _json(job_to_dict(job))
         else:
-            console.print(f"queued job [bold]{job.id}[/] ({job.kind.value} {job.host}); "
-                          "run `vacate worker` to execute it")
+            console.print(
+                f"queued job [bold]{job.id}[/] ({job.kind.value} {job.host}); "
+                "run `vacate worker` to execute it"
+            )
         return EXIT_OK
     if fmt is Format.TABLE:
         with JobProgress(console) as progress:
@@ -210,8 +243,13 @@ def maintenance_enable(
     reason: Annotated[str, typer.Option("--reason", help="Why; recorded as the disabled reason.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only.")] = False,
     no_wait: WaitOpt = False,
-    rollback_on_error: Annotated[bool, typer.Option(
-        "--rollback-on-error", help="If the host cannot be emptied, re-enable it instead of `error`.")] = False,
+    rollback_on_error: Annotated[
+        bool,
+        typer.Option(
+            "--rollback-on-error",
+            help="If the host cannot be emptied, re-enable it instead of `error`.",
+        ),
+    ] = False,
     live: LiveOpt = False,
     cold: ColdOpt = False,
     target: TargetOpt = None,
@@ -225,10 +263,20 @@ def maintenance_enable(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Disable the host, move every instance off, and mark it `maintenance` once it is empty."""
-    opts = _options(reason=reason, live=live, cold=cold, target=target, max_parallel=max_parallel,
-                    max_per_source=max_per_source, max_per_destination=max_per_destination,
-                    rollback_on_error=rollback_on_error, policy=policy, allow_locked=allow_locked,
-                    cold_fallback=cold_fallback, post_copy=post_copy)
+    opts = _options(
+        reason=reason,
+        live=live,
+        cold=cold,
+        target=target,
+        max_parallel=max_parallel,
+        max_per_source=max_per_source,
+        max_per_destination=max_per_destination,
+        rollback_on_error=rollback_on_error,
+        policy=policy,
+        allow_locked=allow_locked,
+        cold_fallback=cold_fallback,
+        post_copy=post_copy,
+    )
     a = _app()
     if dry_run:
         _print_plan(a, host, opts, fmt)
@@ -240,7 +288,9 @@ def maintenance_enable(
 @maint_app.command("disable")
 def maintenance_disable(
     host: str,
-    restore: Annotated[bool, typer.Option("--restore", help="Move instances back where they came from.")] = False,
+    restore: Annotated[
+        bool, typer.Option("--restore", help="Move instances back where they came from.")
+    ] = False,
     no_wait: WaitOpt = False,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
@@ -267,10 +317,18 @@ def migrate_instances(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Move every instance off the host without changing its maintenance state."""
-    opts = _options(live=live, cold=cold, target=target, max_parallel=max_parallel,
-                    max_per_source=max_per_source, max_per_destination=max_per_destination,
-                    policy=policy, allow_locked=allow_locked, cold_fallback=cold_fallback,
-                    post_copy=post_copy)
+    opts = _options(
+        live=live,
+        cold=cold,
+        target=target,
+        max_parallel=max_parallel,
+        max_per_source=max_per_source,
+        max_per_destination=max_per_destination,
+        policy=policy,
+        allow_locked=allow_locked,
+        cold_fallback=cold_fallback,
+        post_copy=post_copy,
+    )
     a = _app()
     job = commands.migrate_instances(a.ctx, host, opts, user=_user())
     raise typer.Exit(_finish(a, job, fmt, wait=not no_wait))
@@ -309,8 +367,12 @@ class OnOff(StrEnum):
 @app.command("host-update")
 def host_update(
     host: str,
-    maintenance: Annotated[OnOff | None, typer.Option("--maintenance", help="enable or disable")] = None,
-    status: Annotated[OnOff | None, typer.Option("--status", help="enable or disable the service")] = None,
+    maintenance: Annotated[
+        OnOff | None, typer.Option("--maintenance", help="enable or disable")
+    ] = None,
+    status: Annotated[
+        OnOff | None, typer.Option("--status", help="enable or disable the service")
+    ] = None,
     reason: Annotated[str, typer.Option("--reason")] = "host-update",
 ) -> None:
     """`nova host-update` muscle memory: --maintenance drains or restores, --status toggles."""
@@ -332,11 +394,15 @@ def host_update(
         job = commands.exit_maintenance(a.ctx, name, user=_user())
         code = _quiet_run(a, job)
     view = host_views(a.ctx, only=name)[0].to_dict()
-    _json({
-        "host": name,
-        "status": "enabled" if view["service_status"] == "enabled" else "disabled",
-        "maintenance_mode": "on_maintenance" if view["maintenance_state"] == "maintenance" else "off_maintenance",
-    })
+    _json(
+        {
+            "host": name,
+            "status": "enabled" if view["service_status"] == "enabled" else "disabled",
+            "maintenance_mode": "on_maintenance"
+            if view["maintenance_state"] == "maintenance"
+            else "off_maintenance",
+        }
+    )
     raise typer.Exit(code)
 
 
@@ -409,18 +475,25 @@ def job_cancel(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
     if fmt is Format.JSON:
         _json(job_to_dict(job))
     else:
-        console.print(f"job {job.id}: {job.status.value}" + (" (cancel requested)" if job.cancel_requested else ""))
+        console.print(
+            f"job {job.id}: {job.status.value}"
+            + (" (cancel requested)" if job.cancel_requested else "")
+        )
 
 
 @app.command("worker")
 def worker(
-    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit when no job is left.")] = False,
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Exit when no job is left.")
+    ] = False,
 ) -> None:
     """Run queued jobs (and take over jobs whose worker died)."""
     a = _app()
     while True:
         for job in run_until_idle(a.ctx):
-            err.print(f"job {job.id} {job.kind.value} {job.host}: {job.status.value} — {job.message}")
+            err.print(
+                f"job {job.id} {job.kind.value} {job.host}: {job.status.value} — {job.message}"
+            )
         if until_idle:
             return
         time.sleep(1.0)
@@ -432,7 +505,9 @@ def sim_init(
     hosts: Annotated[int, typer.Option("--hosts")] = 8,
     instances: Annotated[int, typer.Option("--instances")] = 60,
     seed: Annotated[int, typer.Option("--seed")] = 1,
-    from_yaml: Annotated[Path | None, typer.Option("--from-yaml", help="Describe the cloud exactly.")] = None,
+    from_yaml: Annotated[
+        Path | None, typer.Option("--from-yaml", help="Describe the cloud exactly.")
+    ] = None,
 ) -> None:
     """Create (or replace) the simulated cloud."""
     from vacate.clouds.sim import generate
@@ -440,12 +515,17 @@ def sim_init(
 
     if hosts < 2:
         raise typer.BadParameter("at least 2 hosts", param_hint="--hosts")
-    state = generate.load_yaml(from_yaml) if from_yaml else generate.generate(
-        hosts=hosts, instances=instances, seed=seed)
+    state = (
+        generate.load_yaml(from_yaml)
+        if from_yaml
+        else generate.generate(hosts=hosts, instances=instances, seed=seed)
+    )
     a = _app()
     FileState(a.settings.sim_path).write(state)
-    console.print(f"simulated cloud: {len(state.hosts)} hosts, {len(state.instances)} instances "
-                  f"→ {a.settings.sim_path}")
+    console.print(
+        f"simulated cloud: {len(state.hosts)} hosts, {len(state.instances)} instances "
+        f"→ {a.settings.sim_path}"
+    )
 
 
 @sim_app.command("boot")
@@ -459,7 +539,9 @@ def sim_boot(
     from vacate.clouds.sim.generate import FLAVORS
 
     if flavor not in FLAVORS:
-        raise typer.BadParameter(f"unknown flavor {flavor!r}; known: {', '.join(FLAVORS)}", param_hint="--flavor")
+        raise typer.BadParameter(
+            f"unknown flavor {flavor!r}; known: {', '.join(FLAVORS)}", param_hint="--flavor"
+        )
     a = _app()
     booted = [a.ctx.cloud.boot(f"{name}-{i + 1}", FLAVORS[flavor]) for i in range(count)]
     if fmt is Format.JSON:
@@ -472,7 +554,9 @@ def sim_boot(
 def sim_fail_migration(
     instance_id: str,
     count: Annotated[int, typer.Option("--count")] = 1,
-    at: Annotated[float, typer.Option("--at", help="Fraction of the bytes sent when it fails.")] = 0.5,
+    at: Annotated[
+        float, typer.Option("--at", help="Fraction of the bytes sent when it fails.")
+    ] = 0.5,
 ) -> None:
     """Failure injection: this instance's next migrations fail."""
     from vacate.domain.model import InstanceId
@@ -502,7 +586,7 @@ def _user() -> str:
 
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user database in some containers
+    except Exception:
         return "unknown"
 
 

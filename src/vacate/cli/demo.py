@@ -43,8 +43,11 @@ def demo_cloud(seed: int = SEED) -> tuple[SimState, str]:
     busiest = max(sorted(used), key=lambda h: used[h])
     rng = random.Random(seed)
     running = sorted(
-        (i for i in state.instances.values()
-         if i.host == busiest and i.vm_state is VmState.ACTIVE and not i.server_groups),
+        (
+            i
+            for i in state.instances.values()
+            if i.host == busiest and i.vm_state is VmState.ACTIVE and not i.server_groups
+        ),
         key=lambda i: i.name,
     )
     for inst in running[:3]:
@@ -68,8 +71,10 @@ def run_demo(console: Console) -> int:
     a = bootstrap.build(settings)
     speed = "virtual time" if settings.sim_speed is None else f"{settings.sim_speed:g}× real time"
     console.print(Rule("[bold]Vacate demo"))
-    console.print(f"A simulated cloud of {len(state.hosts)} hosts and {len(state.instances)} instances "
-                  f"({speed}), state in {settings.home}")
+    console.print(
+        f"A simulated cloud of {len(state.hosts)} hosts and {len(state.instances)} instances "
+        f"({speed}), state in {settings.home}"
+    )
     console.print(render.hosts_table(host_views(a.ctx)))
 
     options = JobOptions(reason="firmware upgrade (demo)", max_parallel=4, max_per_source=3)
@@ -92,13 +97,17 @@ def run_demo(console: Console) -> int:
     booted = [a.ctx.cloud.boot(f"new-{n + 1}", FLAVORS["m1.medium"]) for n in range(8)]
     on_host = [i for i in booted if i.host == busiest]
     console.print(render.instances_table(booted))
-    console.print(f"{len(booted)} new instances booted; {len(on_host)} landed on {busiest} "
-                  f"({'as it must be' if not on_host else 'WRONG'})")
+    console.print(
+        f"{len(booted)} new instances booted; {len(on_host)} landed on {busiest} "
+        f"({'as it must be' if not on_host else 'WRONG'})"
+    )
 
     console.print(Rule(f"4. vacate host maintenance disable {busiest}"))
     exit_job = commands.exit_maintenance(a.ctx, busiest, user="demo")
     exit_done = run_one(a.ctx, exit_job.id)
-    console.print(f"{exit_done.status.value if exit_done else '?'}: {exit_done.message if exit_done else ''}")
+    console.print(
+        f"{exit_done.status.value if exit_done else '?'}: {exit_done.message if exit_done else ''}"
+    )
     console.print(render.hosts_table(host_views(a.ctx, only=busiest)))
     ok = job.status is JobStatus.SUCCEEDED and not on_host and exit_done is not None
     return 0 if ok else 1

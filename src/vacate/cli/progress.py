@@ -34,9 +34,13 @@ class JobProgress:
     def update(self, job: Job) -> None:
         movers = [t for t in job.tasks if t.verdict.moves]
         if self._overall is None:
-            self._overall = self._progress.add_task(f"[bold]{job.host}", total=max(1, len(movers)), status="")
+            self._overall = self._progress.add_task(
+                f"[bold]{job.host}", total=max(1, len(movers)), status=""
+            )
         done = sum(1 for t in movers if t.is_done)
-        self._progress.update(self._overall, completed=done, status=f"{job.phase.value} · {done}/{len(movers)}")
+        self._progress.update(
+            self._overall, completed=done, status=f"{job.phase.value} · {done}/{len(movers)}"
+        )
         for task in movers:
             if task.status is TaskStatus.PENDING and task.instance_id not in self._rows:
                 continue

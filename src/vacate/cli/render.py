@@ -26,7 +26,17 @@ def _num(value: float | None, fmt: str = "{:.1f}") -> str:
 
 def hosts_table(views: list[HostView]) -> Table:
     table = Table(title="Hosts")
-    for col in ("name", "az", "state", "service", "maintenance", "instances", "vCPUs", "RAM GiB", "reason"):
+    for col in (
+        "name",
+        "az",
+        "state",
+        "service",
+        "maintenance",
+        "instances",
+        "vCPUs",
+        "RAM GiB",
+        "reason",
+    ):
         table.add_column(col)
     for v in views:
         d = v.to_dict()
@@ -83,8 +93,19 @@ def plan_table(plan: DrainPlan) -> Table:
 
 def results_table(job: Job) -> Table:
     table = Table(title=f"Job {job.id}: {job.kind.value} {job.host} — {job.status.value}")
-    for col in ("instance", "before", "method", "from", "to", "duration s", "downtime s", "GiB sent",
-                "escalations", "outcome", "reason"):
+    for col in (
+        "instance",
+        "before",
+        "method",
+        "from",
+        "to",
+        "duration s",
+        "downtime s",
+        "GiB sent",
+        "escalations",
+        "outcome",
+        "reason",
+    ):
         table.add_column(col)
     for t in job.tasks:
         style = OUTCOME_STYLE.get(t.outcome, "") if t.outcome else ""
@@ -136,7 +157,11 @@ def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
     starts = [t.started_at for t in job.tasks if t.started_at is not None]
     ends = [t.ended_at for t in job.tasks if t.ended_at is not None and t.started_at is not None]
     makespan = (max(ends) - min(starts)) if starts and ends else None
-    downtimes = [t.downtime_s for t in job.tasks if t.downtime_s is not None and t.method and t.method.value == "live"]
+    downtimes = [
+        t.downtime_s
+        for t in job.tasks
+        if t.downtime_s is not None and t.method and t.method.value == "live"
+    ]
     count = {o: sum(1 for t in job.tasks if t.outcome is o) for o in Outcome}
     return DrainSummary(
         makespan_s=makespan,
@@ -152,7 +177,8 @@ def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
 
 def print_summary(console: Console, summary: DrainSummary) -> None:
     parts = [
-        f"moved {summary.moved}, failed {summary.failed}, blocked {summary.blocked}, skipped {summary.skipped}"
+        f"moved {summary.moved}, failed {summary.failed}, "
+        f"blocked {summary.blocked}, skipped {summary.skipped}"
     ]
     if summary.makespan_s is not None:
         line = f"drain time {summary.makespan_s:.1f} s"
@@ -162,6 +188,7 @@ def print_summary(console: Console, summary: DrainSummary) -> None:
                 line += f" (efficiency {summary.efficiency:.0%})"
         parts.append(line)
     parts.append(
-        f"live-migration downtime: total {summary.total_downtime_s:.2f} s, worst {summary.max_downtime_s:.3f} s"
+        f"live-migration downtime: total {summary.total_downtime_s:.2f} s, "
+        f"worst {summary.max_downtime_s:.3f} s"
     )
     console.print("[bold]Summary:[/] " + "; ".join(parts))

@@ -23,21 +23,39 @@ def _exact_host(ctx: Context, host: str) -> HostName:
     return HostName(ctx.cloud.get_host(host).name)
 
 
-def _queue(ctx: Context, kind: JobKind, host: HostName, options: JobOptions, user: str,
-           new_state: MaintenanceState | None) -> Job:
+def _queue(
+    ctx: Context,
+    kind: JobKind,
+    host: HostName,
+    options: JobOptions,
+    user: str,
+    new_state: MaintenanceState | None,
+) -> Job:
     current = ctx.store.get_maintenance(host)
     if new_state is not None:
         transition(host, current.state, new_state)
-    job = ctx.store.create_job(kind=kind, host=host, options=options, created_at=ctx.clock.now(), created_by=user)
+    job = ctx.store.create_job(
+        kind=kind, host=host, options=options, created_at=ctx.clock.now(), created_by=user
+    )
     if new_state is not None:
         try:
-            ctx.store.set_maintenance(host, new_state, reason=options.reason, at=ctx.clock.now(),
-                                      job_id=job.id, expected=current.state)
+            ctx.store.set_maintenance(
+                host,
+                new_state,
+                reason=options.reason,
+                at=ctx.clock.now(),
+                job_id=job.id,
+                expected=current.state,
+            )
         except Conflict:
             ctx.store.request_cancel(job.id)
             raise
-    ctx.store.append_event(job.id, at=ctx.clock.now(), kind="job.queued",
-                           message=f"{kind.value} {host} queued by {user or 'unknown'}")
+    ctx.store.append_event(
+        job.id,
+        at=ctx.clock.now(),
+        kind="job.queued",
+        message=f"{kind.value} {host} queued by {user or 'unknown'}",
+    )
     return job
 
 
@@ -55,15 +73,19 @@ def exit_maintenance(ctx: Context, host: str, *, restore: bool = False, user: st
 def migrate_instances(ctx: Context, host: str, options: JobOptions, *, user: str = "") -> Job:
     """Drain without the maintenance flag (the Horizon "Migrate instances" button)."""
     name = _exact_host(ctx, host)
-    return _queue(ctx, JobKind.MIGRATE_INSTANCES, name, replace(options, rollback_on_error=False), user, None)
+    return _queue(
+        ctx, JobKind.MIGRATE_INSTANCES, name, replace(options, rollback_on_error=False), user, None
+    )
 
 
 def preflight(ctx: Context, host: str, options: JobOptions) -> DrainPlan:
     """The plan alone: what a drain would do now, touching nothing (``--dry-run``)."""
-    return plan_for(ctx, _exact_host(ctx, host), options)
+    return plan_for(ctx.cloud, ctx.store, _exact_host(ctx, host), options)
 
 
 def cancel(ctx: Context, job_id: str) -> Job:
     job = ctx.store.request_cancel(JobId(job_id))
-    ctx.store.append_event(job.id, at=ctx.clock.now(), kind="job.cancel-requested", message="cancel requested")
+    ctx.store.append_event(
+        job.id, at=ctx.clock.now(), kind="job.cancel-requested", message="cancel requested"
+    )
     return job

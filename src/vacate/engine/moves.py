@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from vacate.domain.errors import Conflict, NotFound, PermanentError, TemporaryError
 from vacate.domain.jobs import EscalationStep, Job, Method, Outcome, Task, TaskStatus
+from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, Instance, InstanceId, MigrationId, VmState
 from vacate.engine.context import Context
 from vacate.engine.placement import choose, group_hosts, host_states_with_inflight
@@ -32,6 +33,7 @@ class Mover:
     def __init__(self, ctx: Context, job: Job) -> None:
         self.ctx = ctx
         self.job = job
+        self._sending: set[InstanceId] = set()  # moves past their setup, using the network
 
     # ------------------------------------------------------------ recording
     def _save(self, task: Task) -> Task:
@@ -48,8 +50,12 @@ class Mover:
             data=dict(data),
         )
 
-    def _finish(self, task: Task, outcome: Outcome, reason: str) -> Task:
-        done = self._save(task.finish(outcome, reason, at=self.ctx.clock.now()))
+    def _finish(
+        self, task: Task, outcome: Outcome, reason: str, *, at: float | None = None
+    ) -> Task:
+        """Record the outcome; ``at`` is when the cloud says it ended (else now)."""
+        when = at if at is not None else self.ctx.clock.now()
+        done = self._save(task.finish(outcome, reason, at=when))
         self._event(f"task.{outcome.value}", f"{task.instance_name}: {reason}", done)
         return done
 
@@ -73,12 +79,25 @@ class Mover:
         for task in job.tasks:
             if task.status is TaskStatus.PENDING:
                 self._finish(task, Outcome.SKIPPED, "not started: the job was cancelled")
-            elif task.status is TaskStatus.MIGRATING and task.migration_id and task.method is Method.LIVE:
+            elif (
+                task.status is TaskStatus.MIGRATING
+                and task.migration_id
+                and task.method is Method.LIVE
+            ):
                 try:
                     migration = self.ctx.cloud.get_migration(task.migration_id)
-                    if not migration.status.is_terminal and migration.status is not MigrationStatus.POST_COPY:
+                    if (
+                        not migration.status.is_terminal
+                        and migration.status is not MigrationStatus.POST_COPY
+                    ):
                         self.ctx.cloud.abort_migration(task.migration_id)
-                        self._save(task.with_step(EscalationStep(action="abort", at=self.ctx.clock.now(), detail="job cancelled")))
+                        self._save(
+                            task.with_step(
+                                EscalationStep(
+                                    action="abort", at=self.ctx.clock.now(), detail="job cancelled"
+                                )
+                            )
+                        )
                 except (Conflict, NotFound):
                     pass
 
@@ -87,31 +106,48 @@ class Mover:
         opts = job.options
         active = [t for t in job.tasks if t.status in ACTIVE_STATUSES]
         pending = sorted(
-            (t for t in job.tasks if t.status is TaskStatus.PENDING), key=lambda t: (t.order, t.instance_name)
+            (t for t in job.tasks if t.status is TaskStatus.PENDING),
+            key=lambda t: (t.order, t.instance_name),
         )
-        if not pending or len(active) >= opts.max_parallel:
+        # A move still in its setup uses no bandwidth: one such move per source may wait "on
+        # deck" beyond the limits, so the next stream starts the moment one ends (DESIGN §5:
+        # the fixed setup cost would otherwise leave the link idle between waves).
+        on_deck = Counter(t.source for t in active if t.instance_id not in self._sending)
+
+        def overall_full() -> bool:
+            return len(active) >= opts.max_parallel and sum(on_deck.values()) > 0
+
+        if not pending or overall_full():
             return
         per_source = Counter(t.source for t in active)
         per_dest = Counter(t.destination for t in active if t.destination)
+
+        def source_full(source: HostName) -> bool:
+            return per_source[source] >= opts.max_per_source and on_deck[source] > 0
+
         hosts = self.ctx.cloud.list_hosts()
         instances = self.ctx.cloud.list_instances()
         by_id = {i.id: i for i in instances}
         groups = {g.id: g for g in self.ctx.cloud.list_server_groups()}
-        maintenance = {m.host: m.state for m in self.ctx.store.list_maintenance()}
+        maintenance: dict[str, MaintenanceState] = {
+            m.host: m.state for m in self.ctx.store.list_maintenance()
+        }
         inflight: dict[InstanceId, HostName] = {
             t.instance_id: t.destination for t in active if t.destination is not None
         }
         for task in pending:
-            if len(active) >= opts.max_parallel:
+            if overall_full():
                 break
-            if per_source[task.source] >= opts.max_per_source:
+            if source_full(task.source):
                 continue
             inst = by_id.get(task.instance_id)
             if inst is None or inst.is_gone:
                 self._finish(task, Outcome.SKIPPED, "the instance no longer exists")
                 continue
             if inst.host != task.source:
-                self._finish(task, Outcome.SKIPPED, f"already off {task.source} (now on {inst.host})")
+                self._finish(
+                    task, Outcome.SKIPPED, f"already off {task.source} (now on {inst.host})"
+                )
                 continue
             states = host_states_with_inflight(hosts, instances, maintenance, inflight)
             placement = choose(
@@ -133,6 +169,7 @@ class Mover:
             started = self._begin(task, inst, method, placement.host)
             if started is not None:
                 active.append(started)
+                on_deck[started.source] += 1
                 per_source[started.source] += 1
                 per_dest[placement.host] += 1
                 inflight[started.instance_id] = placement.host
@@ -160,8 +197,9 @@ class Mover:
 
     def _call_cloud(self, task: Task, *, since: float) -> Task | None:
         assert task.destination is not None and task.method is not None
+        method = task.method
         try:
-            if task.method is Method.LIVE:
+            if method is Method.LIVE:
                 mig = self.ctx.cloud.live_migrate(task.instance_id, task.destination)
             else:
                 mig = self.ctx.cloud.cold_migrate(task.instance_id, task.destination)
@@ -171,14 +209,24 @@ class Mover:
         except (Conflict, PermanentError, NotFound) as exc:
             if task.attempt < self.job.options.max_attempts and isinstance(exc, Conflict):
                 self._event("task.retry", f"{task.instance_name}: {exc}", task)
-                self._save(replace(task, status=TaskStatus.PENDING, destination=None, planned_destination=None, reason=str(exc)))
+                self._save(
+                    replace(
+                        task,
+                        status=TaskStatus.PENDING,
+                        destination=None,
+                        planned_destination=None,
+                        reason=str(exc),
+                    )
+                )
                 return None
-            self._finish(task, Outcome.FAILED, f"the cloud refused the {task.method.value} migration: {exc}")
+            self._finish(
+                task, Outcome.FAILED, f"the cloud refused the {method.value} migration: {exc}"
+            )
             return None
         task = self._save(replace(task, status=TaskStatus.MIGRATING, migration_id=mig))
         self._event(
             "task.started",
-            f"{task.instance_name}: {task.method.value} migration to {task.destination} started",
+            f"{task.instance_name}: {method.value} migration to {task.destination} started",
             task,
             migration_id=mig,
             destination=task.destination,
@@ -194,8 +242,12 @@ class Mover:
         try:
             migration = self.ctx.cloud.get_migration(task.migration_id)
         except NotFound:
-            self._finish(task, Outcome.FAILED, f"migration {task.migration_id} vanished from the cloud")
+            self._finish(
+                task, Outcome.FAILED, f"migration {task.migration_id} vanished from the cloud"
+            )
             return
+        if migration.status in (MigrationStatus.RUNNING, MigrationStatus.POST_COPY):
+            self._sending.add(task.instance_id)
         if task.status is TaskStatus.CONFIRMING or migration.status is MigrationStatus.FINISHED:
             self._confirm(task, migration)
         elif migration.status is MigrationStatus.COMPLETED:
@@ -215,7 +267,11 @@ class Mover:
         ]
         if accepted:
             mig = accepted[-1]
-            adopted = self._save(replace(task, status=TaskStatus.MIGRATING, migration_id=mig.id, destination=mig.dest))
+            adopted = self._save(
+                replace(
+                    task, status=TaskStatus.MIGRATING, migration_id=mig.id, destination=mig.dest
+                )
+            )
             self._event("task.adopted", f"{task.instance_name}: resumed watching {mig.id}", adopted)
             return
         self._call_cloud(task, since=since)
@@ -230,14 +286,18 @@ class Mover:
     def _completed(self, task: Task, migration: Migration) -> None:
         inst = self.ctx.cloud.get_instance(task.instance_id)
         if inst.host != migration.dest:
-            self._finish(task, Outcome.FAILED, f"migration reported complete but the instance is on {inst.host}")
+            self._finish(
+                task,
+                Outcome.FAILED,
+                f"migration reported complete but the instance is on {inst.host}",
+            )
             return
-        now = self.ctx.clock.now()
+        end = migration.finished_at if migration.finished_at is not None else self.ctx.clock.now()
         downtime = migration.downtime_s
         if task.method is Method.COLD:
             was_running = task.state_before in (VmState.ACTIVE.value, VmState.PAUSED.value)
-            start = task.started_at or now
-            downtime = (now - start) if was_running else None
+            start = task.started_at if task.started_at is not None else end
+            downtime = (end - start) if was_running else None
         done = replace(
             task,
             destination=HostName(migration.dest) if migration.dest else task.destination,
@@ -246,9 +306,13 @@ class Mover:
             progress=1.0,
         )
         method = task.method.value if task.method else "?"
-        steps = f" after {', '.join(s.action for s in task.escalations)}" if task.escalations else ""
+        steps = (
+            f" after {', '.join(s.action for s in task.escalations)}" if task.escalations else ""
+        )
         dt = f", {downtime:.2f} s downtime" if downtime is not None else ""
-        self._finish(done, Outcome.MOVED, f"{method}-migrated to {migration.dest}{steps}{dt}")
+        self._finish(
+            done, Outcome.MOVED, f"{method}-migrated to {migration.dest}{steps}{dt}", at=end
+        )
 
     def _failed(self, task: Task, migration: Migration) -> None:
         opts = self.job.options
@@ -256,29 +320,60 @@ class Mover:
         sent = task.bytes_sent + migration.memory_processed_bytes
         inst = self.ctx.cloud.get_instance(task.instance_id)
         if inst.vm_state is VmState.ERROR:
-            self._finish(replace(task, bytes_sent=sent), Outcome.FAILED,
-                         f"{migration.error or 'migration failed'}; the instance is now in error on {inst.host}: "
-                         "check it before retrying")
+            self._finish(
+                replace(task, bytes_sent=sent),
+                Outcome.FAILED,
+                f"{migration.error or 'migration failed'}; "
+                f"the instance is now in error on {inst.host}: "
+                "check it before retrying",
+            )
             return
         if aborted_by_us and self.job.cancel_requested:
-            self._finish(replace(task, bytes_sent=sent), Outcome.SKIPPED, "aborted: the job was cancelled")
+            self._finish(
+                replace(task, bytes_sent=sent), Outcome.SKIPPED, "aborted: the job was cancelled"
+            )
             return
         if aborted_by_us:
             if opts.allow_cold_fallback and task.method is Method.LIVE:
-                self._event("task.fallback", f"{task.instance_name}: live migration aborted, cold-migrating", task)
-                self._save(replace(task, status=TaskStatus.PENDING, method=Method.COLD, bytes_sent=sent, migration_id=None))
+                self._event(
+                    "task.fallback",
+                    f"{task.instance_name}: live migration aborted, cold-migrating",
+                    task,
+                )
+                self._save(
+                    replace(
+                        task,
+                        status=TaskStatus.PENDING,
+                        method=Method.COLD,
+                        bytes_sent=sent,
+                        migration_id=None,
+                    )
+                )
                 return
             steps = ", ".join(s.action for s in task.escalations)
             self._finish(
                 replace(task, bytes_sent=sent),
                 Outcome.FAILED,
-                f"live migration did not converge ({steps}); pass --cold-fallback to cold-migrate it "
+                f"live migration did not converge ({steps}); "
+                "pass --cold-fallback to cold-migrate it "
                 "(the guest restarts), or lower its memory load and retry",
             )
             return
         if task.attempt < opts.max_attempts:
-            self._event("task.retry", f"{task.instance_name}: {migration.error or migration.status.value}; retrying", task)
-            self._save(replace(task, status=TaskStatus.PENDING, bytes_sent=sent, migration_id=None, planned_destination=None))
+            self._event(
+                "task.retry",
+                f"{task.instance_name}: {migration.error or migration.status.value}; retrying",
+                task,
+            )
+            self._save(
+                replace(
+                    task,
+                    status=TaskStatus.PENDING,
+                    bytes_sent=sent,
+                    migration_id=None,
+                    planned_destination=None,
+                )
+            )
             return
         self._finish(
             replace(task, bytes_sent=sent),
@@ -289,9 +384,14 @@ class Mover:
 
     def _watch(self, task: Task, migration: Migration) -> None:
         total = max(migration.memory_total_bytes, 1.0)
-        progress = min(0.99, migration.memory_processed_bytes / (total + migration.memory_remaining_bytes))
+        progress = min(
+            0.99, migration.memory_processed_bytes / (total + migration.memory_remaining_bytes)
+        )
         task = replace(task, progress=progress)
-        if task.method is not Method.LIVE or migration.status in (MigrationStatus.QUEUED, MigrationStatus.PREPARING):
+        if task.method is not Method.LIVE or migration.status in (
+            MigrationStatus.QUEUED,
+            MigrationStatus.PREPARING,
+        ):
             self._save(task)
             return
         caps = self.ctx.cloud.capabilities
@@ -321,8 +421,17 @@ class Mover:
             self._save(task)
             return
         action, detail = step
-        task = self._save(task.with_step(EscalationStep(action=action.value, at=self.ctx.clock.now(), detail=detail)))
-        self._event("task.escalated", f"{task.instance_name}: {action.value} — {detail}", task, action=action.value)
+        task = self._save(
+            task.with_step(
+                EscalationStep(action=action.value, at=self.ctx.clock.now(), detail=detail)
+            )
+        )
+        self._event(
+            "task.escalated",
+            f"{task.instance_name}: {action.value} — {detail}",
+            task,
+            action=action.value,
+        )
         mig: MigrationId = migration.id
         try:
             if action is Action.RAISE_DOWNTIME:
@@ -336,4 +445,8 @@ class Mover:
             else:
                 self.ctx.cloud.abort_migration(mig)
         except (Conflict, NotFound) as exc:
-            self._event("task.escalation-refused", f"{task.instance_name}: {action.value} refused: {exc}", task)
+            self._event(
+                "task.escalation-refused",
+                f"{task.instance_name}: {action.value} refused: {exc}",
+                task,
+            )

@@ -13,7 +13,9 @@ def restore_tasks(ctx: Context, job: Job) -> list[Task]:
     drains = [
         j
         for j in ctx.store.list_jobs(host=job.host)
-        if j.kind is JobKind.ENTER_MAINTENANCE and j.status is JobStatus.SUCCEEDED and j.id != job.id
+        if j.kind is JobKind.ENTER_MAINTENANCE
+        and j.status is JobStatus.SUCCEEDED
+        and j.id != job.id
     ]
     if not drains:
         return []
@@ -22,7 +24,7 @@ def restore_tasks(ctx: Context, job: Job) -> list[Task]:
     for order, moved in enumerate(t for t in drain.tasks if t.outcome is Outcome.MOVED):
         try:
             inst = ctx.cloud.get_instance(moved.instance_id)
-        except Exception:  # noqa: BLE001 - deleted since: nothing to bring back
+        except Exception:
             continue
         if inst.host is None or inst.host != moved.destination or inst.is_gone:
             continue

@@ -103,7 +103,9 @@ def task_to_dict(task: Task) -> dict[str, Any]:
         "downtime_s": task.downtime_s,
         "bytes_sent": task.bytes_sent,
         "attempts": task.attempt,
-        "escalations": [{"action": s.action, "at": s.at, "detail": s.detail} for s in task.escalations],
+        "escalations": [
+            {"action": s.action, "at": s.at, "detail": s.detail} for s in task.escalations
+        ],
         "outcome": task.outcome.value if task.outcome else None,
         "reason": task.reason,
     }

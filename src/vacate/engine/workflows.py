@@ -6,7 +6,6 @@ worker that resumes a job picks up at the recorded phase (DESIGN §3: a reconcil
 
 from __future__ import annotations
 
-
 from vacate.domain.errors import Conflict
 from vacate.domain.jobs import (
     Job,
@@ -34,7 +33,12 @@ def run_job(ctx: Context, job: Job) -> Job:
     """Drive ``job`` to a final status (or until the lease is lost)."""
     if job.status is JobStatus.QUEUED:
         job = ctx.store.update_job(job.id, status=JobStatus.RUNNING, started_at=ctx.clock.now())
-        ctx.store.append_event(job.id, at=ctx.clock.now(), kind="job.started", message=f"{job.kind.value} {job.host} started")
+        ctx.store.append_event(
+            job.id,
+            at=ctx.clock.now(),
+            kind="job.started",
+            message=f"{job.kind.value} {job.host} started",
+        )
     while True:
         _renew(ctx, job)
         job = ctx.store.get_job(job.id)
@@ -75,7 +79,7 @@ def _preflight(ctx: Context, job: Job) -> None:
         ctx.store.update_job(job.id, phase=JobPhase.DISABLE)
         return
     if not job.tasks:
-        plan = plan_for(ctx, job.host, job.options)
+        plan = plan_for(ctx.cloud, ctx.store, job.host, job.options)
         tasks = [
             Task(
                 job_id=job.id,
@@ -86,7 +90,11 @@ def _preflight(ctx: Context, job: Job) -> None:
                 source=job.host,
                 order=item.order,
                 planned_destination=item.destination,
-                method=Method.LIVE if item.verdict is Verdict.LIVE else Method.COLD if item.verdict is Verdict.COLD else None,
+                method=Method.LIVE
+                if item.verdict is Verdict.LIVE
+                else Method.COLD
+                if item.verdict is Verdict.COLD
+                else None,
                 reason="" if item.verdict.moves else item.reason,
             )
             for item in plan.items
@@ -99,8 +107,13 @@ def _preflight(ctx: Context, job: Job) -> None:
             elif task.verdict is Verdict.BLOCKED:
                 ctx.store.save_task(task.finish(Outcome.BLOCKED, task.reason, at=now))
         moving = sum(1 for t in tasks if t.verdict.moves)
-        _event(ctx, job, "job.planned", f"{len(tasks)} instance(s) on {job.host}: {moving} to move, "
-               f"{len(tasks) - moving} skipped or blocked")
+        _event(
+            ctx,
+            job,
+            "job.planned",
+            f"{len(tasks)} instance(s) on {job.host}: {moving} to move, "
+            f"{len(tasks) - moving} skipped or blocked",
+        )
     next_phase = JobPhase.DISABLE if job.kind is JobKind.ENTER_MAINTENANCE else JobPhase.MOVE
     ctx.store.update_job(job.id, phase=next_phase)
 
@@ -110,7 +123,12 @@ def _disable(ctx: Context, job: Job) -> None:
     if job.kind is JobKind.EXIT_MAINTENANCE:
         if not host.is_enabled:
             if host.disabled_reason and not is_vacate_reason(host.disabled_reason):
-                _event(ctx, job, "service.note", f"replacing another tool's disabled reason {host.disabled_reason!r}")
+                _event(
+                    ctx,
+                    job,
+                    "service.note",
+                    f"replacing another tool's disabled reason {host.disabled_reason!r}",
+                )
             ctx.cloud.enable_service(job.host)
             _event(ctx, job, "service.enabled", f"compute service on {job.host} enabled")
         # Back in service before anything moves back: the scheduler may use the host again.
@@ -120,7 +138,9 @@ def _disable(ctx: Context, job: Job) -> None:
     reason = vacate_reason(job.options.reason or "maintenance")
     if host.disabled_reason != reason or host.is_enabled:
         if host.disabled_reason and not is_vacate_reason(host.disabled_reason):
-            _event(ctx, job, "service.note", f"was disabled by someone else: {host.disabled_reason!r}")
+            _event(
+                ctx, job, "service.note", f"was disabled by someone else: {host.disabled_reason!r}"
+            )
         ctx.cloud.disable_service(job.host, reason)
         _event(ctx, job, "service.disabled", f"compute service on {job.host} disabled: {reason}")
     ctx.store.update_job(job.id, phase=JobPhase.MOVE)
@@ -158,7 +178,11 @@ def _verify(ctx: Context, job: Job) -> None:
     now = ctx.clock.now()
     if job.kind is JobKind.MIGRATE_INSTANCES:
         status = JobStatus.SUCCEEDED if not left else JobStatus.FAILED
-        message = "all instances moved" if not left else f"{len(left)} instance(s) left: " + "; ".join(left)
+        message = (
+            "all instances moved"
+            if not left
+            else f"{len(left)} instance(s) left: " + "; ".join(left)
+        )
         _close(ctx, job, status, message, now)
         return
     cancelled = job.cancel_requested
@@ -183,7 +207,13 @@ def _finish_exit(ctx: Context, job: Job) -> None:
     message = f"{job.host} is back in service"
     if failed:
         message += f"; {len(failed)} instance(s) could not move back"
-    status = JobStatus.CANCELLED if job.cancel_requested else JobStatus.FAILED if failed else JobStatus.SUCCEEDED
+    status = (
+        JobStatus.CANCELLED
+        if job.cancel_requested
+        else JobStatus.FAILED
+        if failed
+        else JobStatus.SUCCEEDED
+    )
     _close(ctx, job, status, message, ctx.clock.now())
 
 
@@ -191,14 +221,19 @@ def _set_state(ctx: Context, job: Job, state: MaintenanceState, reason: str) -> 
     current = ctx.store.get_maintenance(job.host)
     try:
         ctx.store.set_maintenance(
-            HostName(job.host), state, reason=reason, at=ctx.clock.now(), job_id=job.id, expected=current.state
+            HostName(job.host),
+            state,
+            reason=reason,
+            at=ctx.clock.now(),
+            job_id=job.id,
+            expected=current.state,
         )
     except Conflict:
         _event(ctx, job, "state.conflict", f"{job.host} changed state meanwhile; left as it is")
 
 
 def _close(ctx: Context, job: Job, status: JobStatus, message: str, now: float) -> None:
-    ctx.store.update_job(job.id, status=status, phase=JobPhase.DONE, message=message, finished_at=now)
+    ctx.store.update_job(
+        job.id, status=status, phase=JobPhase.DONE, message=message, finished_at=now
+    )
     _event(ctx, job, f"job.{status.value}", message)
-
-

@@ -228,7 +228,7 @@ def _place_with_affinity_unit(
         if group.policy is not GroupPolicy.AFFINITY or spec.group_hosts.get(group.id):
             continue
         members = [m for m in movers if group.id in m.server_groups and m.id not in placements]
-        if len(members) > 99:
+        if len(members) > 1:
             unit = select_destination(replace(spec, instance=_as_unit(instance, members)), working)
             if unit.host is not None:
                 # The host has room for the whole group, so it has room for this member.

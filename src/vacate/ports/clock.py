@@ -1,4 +1,4 @@
-"""Time, injected: the simulated cloud and the tests run on virtual time, the demo on scaled time."""
+"""Time, injected: the simulated cloud and tests run on virtual time, the demo on scaled time."""
 
 from __future__ import annotations
 

@@ -42,7 +42,11 @@ class MigrationStatus(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return self in (MigrationStatus.COMPLETED, MigrationStatus.FAILED, MigrationStatus.CANCELLED)
+        return self in (
+            MigrationStatus.COMPLETED,
+            MigrationStatus.FAILED,
+            MigrationStatus.CANCELLED,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,6 +9,7 @@ PostgreSQL: a transaction-level advisory lock), and DDL is transactional on both
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -37,8 +38,9 @@ def alembic_config(connection: Connection | None = None, *, url: str | None = No
     return cfg
 
 
+@functools.cache
 def head_revision() -> str:
-    """The revision this code's schema corresponds to."""
+    """The revision this code's schema corresponds to (read once per process)."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError(f"no Alembic revisions found in {MIGRATIONS_DIR}")

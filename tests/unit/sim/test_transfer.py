@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import fields
 
 import pytest
@@ -51,7 +52,7 @@ def live(
 
 
 def run(
-    transfers: list[tr.Transfer], until: float, nic: dict[str, float] | None = None
+    transfers: list[tr.Transfer], until: float, nic: Mapping[str, float] | None = None
 ) -> list[tr.Transfer]:
     finished: list[tr.Transfer] = []
     tr.advance(transfers, nic or NIC, 0.0, until, P, on_finish=finished.append)
@@ -80,6 +81,29 @@ def test_a_calm_guest_sends_the_geometric_series_and_finishes_on_time() -> None:
     assert t.finished_at == pytest.approx(expected_time, rel=0.01)
     assert t.bytes_sent == pytest.approx(expected_bytes, rel=0.01)
     assert t.downtime_s == pytest.approx(pending / B + SWITCH, rel=0.01)
+
+
+def test_a_zero_downtime_limit_still_finishes_once_less_than_a_page_is_pending() -> None:
+    z, ratio = 4 * GIB, 0.3
+    # Pending after pass i is z·ratio^(i+1); the first below one page ends the pre-copy.
+    n = math.floor(math.log(P.page_bytes / z) / math.log(ratio))
+    assert z * ratio ** (n + 1) < P.page_bytes <= z * ratio**n
+
+    t = tr.new_live(
+        id="m",
+        instance_id="i",
+        source="src",
+        dest="dst",
+        workload=Workload(touched_bytes=z, dirty_rate=ratio * B, wss_bytes=z),
+        now=0.0,
+        params=P,
+        downtime_limit_ms=0.0,
+    )
+    run([t], 100.0)
+
+    assert t.status == MigrationStatus.COMPLETED
+    assert t.pass_index == n
+    assert t.finished_at == pytest.approx(SETUP + z / (1 - ratio) / B + SWITCH, rel=1e-6)
 
 
 def test_a_single_stream_is_held_to_the_stream_cap_on_a_fast_link() -> None:
@@ -207,7 +231,7 @@ def test_force_complete_pauses_the_guest_and_downtime_is_remaining_over_bandwidt
     assert t.status == MigrationStatus.COMPLETED
     assert tr.view(t).paused
     assert t.downtime_s == pytest.approx(remaining / B, rel=0.05)
-    assert t.finished_at == pytest.approx(20.3 + t.downtime_s)
+    assert t.finished_at == pytest.approx(20.3 + remaining / B, rel=0.05)
 
 
 # -- sharing ----------------------------------------------------------------------------------
@@ -313,14 +337,12 @@ def test_a_cold_migration_prepares_copies_and_waits_for_confirmation() -> None:
     t = tr.new_cold(
         id="c", instance_id="i", source="src", dest="dst", cold_bytes=size, now=0.0, params=P
     )
-    seen = []
+    statuses: list[str] = []
     finished: list[tr.Transfer] = []
-    for now in (0.0, 5.0, 15.0, 60.0):
-        tr.advance(
-            [t], NIC, t.created_at if not seen else seen[-1][0], now, P, on_finish=finished.append
-        )
-        seen.append((now, t.status))
-    assert [s for _, s in seen] == ["preparing", "preparing", "running", "finished"]
+    for start, end in ((0.0, 5.0), (5.0, 15.0), (15.0, 60.0)):
+        tr.advance([t], NIC, start, end, P, on_finish=finished.append)
+        statuses.append(t.status)
+    assert statuses == ["preparing", "running", "finished"]
     assert finished == [t]
     assert t.kind == MigrationKind.COLD
     assert t.finished_at == pytest.approx(P.cold_setup_s + size / B)

@@ -34,12 +34,14 @@ from vacate.domain.model import (
     VmState,
     Workload,
 )
+from vacate.planning.filters import RequestSpec
 from vacate.planning.hoststate import HostState, build_host_states
 from vacate.planning.scheduler import select_destination
-from vacate.planning.filters import RequestSpec
-from vacate.ports.cloud import CloudCapabilities, Migration, MigrationKind, MigrationStatus
+from vacate.ports.cloud import CloudCapabilities, Migration, MigrationStatus
 
 LIVE_STATES = (VmState.ACTIVE, VmState.PAUSED)
+#: Granularity of a virtual-time sleep that wakes when a migration ends.
+WAKE_STEP_S = 0.25
 COLD_STATES = (VmState.STOPPED, VmState.ACTIVE)
 
 
@@ -64,6 +66,7 @@ class SimCloud:
         self._wall = wall
         self._now = 0.0
         self._anchor: ClockAnchor | None = None
+        self._finishes = 0  # migrations ended in this process: what a virtual sleep wakes on
         self.clock = SimClock(self)
 
     @property
@@ -93,16 +96,23 @@ class SimCloud:
             return state.now
         if anchor.speed != self._speed:
             base = state.now if anchor.speed is None else max(state.now, self._anchor_time(anchor))
-            state.anchor = ClockAnchor(sim_at_anchor=base, wall_at_anchor=self._wall(), speed=self._speed)
+            state.anchor = ClockAnchor(
+                sim_at_anchor=base, wall_at_anchor=self._wall(), speed=self._speed
+            )
         return max(state.now, self._anchor_time(state.anchor))
 
-    def advance_by(self, seconds: float) -> float:
-        """Virtual time: let ``seconds`` pass now. Real time: nothing to do but read the clock."""
+    def advance_by(self, seconds: float, *, wake_on_change: bool = False) -> float:
+        """Virtual time: let ``seconds`` pass now — or, with ``wake_on_change``, only until a
+        migration ends (the next event a waiting engine cares about). Real time: just read."""
         with self._holder.session() as state:
             target = self._target_time(state)
             if self._speed is None:
                 target = state.now + max(0.0, seconds)
-            self._advance(state, target)
+            if wake_on_change:
+                finishes = self._finishes
+                while state.now < target and self._finishes == finishes:
+                    self._advance(state, min(target, state.now + WAKE_STEP_S))
+            self._advance(state, target if not wake_on_change else state.now)
             self._now = state.now
             self._anchor = state.anchor
             return state.now
@@ -134,14 +144,17 @@ class SimCloud:
         state.now = to
 
     def _on_finish(self, state: SimState, t: tr.Transfer) -> None:
+        self._finishes += 1
         inst = state.instances.get(t.instance_id)
         if inst is None:
             return
         status = MigrationStatus(t.status)
         if status is MigrationStatus.COMPLETED:
-            inst = replace(inst, host=HostName(t.dest), task_state=None)
+            inst = replace(inst, host=HostName(t.dest or t.source), task_state=None)
         elif status is MigrationStatus.FINISHED:  # cold: resized on the destination
-            inst = replace(inst, host=HostName(t.dest), vm_state=VmState.RESIZED, task_state=None)
+            inst = replace(
+                inst, host=HostName(t.dest or t.source), vm_state=VmState.RESIZED, task_state=None
+            )
         elif t.postcopy:  # a post-copy that failed has lost the guest
             inst = replace(inst, vm_state=VmState.ERROR, task_state=None)
         else:
@@ -191,7 +204,9 @@ class SimCloud:
     def list_migrations(self, *, instance_id: InstanceId | None = None) -> list[Migration]:
         with self.session() as s:
             found = [
-                t for t in s.transfers.values() if instance_id is None or t.instance_id == instance_id
+                t
+                for t in s.transfers.values()
+                if instance_id is None or t.instance_id == instance_id
             ]
             return [tr.view(t) for t in sorted(found, key=lambda t: (t.created_at, t.id))]
 
@@ -206,7 +221,9 @@ class SimCloud:
     def disable_service(self, host: str, reason: str) -> None:
         with self.session() as s:
             h = s.host(host)
-            s.hosts[host] = replace(h, service_status=ServiceStatus.DISABLED, disabled_reason=reason)
+            s.hosts[host] = replace(
+                h, service_status=ServiceStatus.DISABLED, disabled_reason=reason
+            )
 
     def enable_service(self, host: str) -> None:
         with self.session() as s:
@@ -220,13 +237,13 @@ class SimCloud:
 
     # ------------------------------------------------------------------ moves
     def _host_states(self, state: SimState) -> dict[HostName, HostState]:
-        """Usage as the cloud's scheduler sees it: in-flight moves hold room on their destination."""
+        """Usage as the cloud's scheduler sees it: in-flight moves hold room on the destination."""
         states = build_host_states(list(state.hosts.values()), list(state.instances.values()), {})
         for t in state.transfers.values():
             if MigrationStatus(t.status).is_terminal or t.status == MigrationStatus.FINISHED:
                 continue
             inst = state.instances.get(t.instance_id)
-            dest = HostName(t.dest)
+            dest = HostName(t.dest or t.source)
             if inst is not None and dest in states and inst.host != dest:
                 states[dest] = states[dest].with_instance(inst)
         return states
@@ -239,7 +256,10 @@ class SimCloud:
             result[gid] = frozenset(
                 o.host
                 for o in state.instances.values()
-                if gid in o.server_groups and o.id != inst.id and o.host and o.host != source
+                if gid in o.server_groups
+                and o.id != inst.id
+                and o.host
+                and o.host != source
                 and not o.is_gone
             )
         return result
@@ -258,7 +278,9 @@ class SimCloud:
             raise Conflict(placement.reason)
         return placement.host
 
-    def _check_movable(self, state: SimState, inst: Instance, allowed: tuple[VmState, ...], verb: str) -> str:
+    def _check_movable(
+        self, state: SimState, inst: Instance, allowed: tuple[VmState, ...], verb: str
+    ) -> str:
         if inst.is_gone:
             raise Conflict(f"instance {inst.name} is {inst.vm_state.value}: nothing to {verb}")
         if inst.vm_state not in allowed:
@@ -346,7 +368,9 @@ class SimCloud:
                 raise Conflict(f"instance {inst.name} has no host")
             source = s.host(inst.host)
             if source.is_up:
-                raise Conflict(f"host {source.name} is up: evacuation needs it down (or forced down)")
+                raise Conflict(
+                    f"host {source.name} is up: evacuation needs it down (or forced down)"
+                )
             target = self._place(s, inst, inst.host, dest)
             t = tr.new_evacuation(
                 id=s.new_id("mig"),
@@ -361,7 +385,9 @@ class SimCloud:
             return MigrationId(t.id)
 
     # --------------------------------------------------------------- controls
-    def _control(self, migration_id: MigrationId, action: Callable[[tr.Transfer, float], None]) -> None:
+    def _control(
+        self, migration_id: MigrationId, action: Callable[[tr.Transfer, float], None]
+    ) -> None:
         with self.session() as s:
             t = self._transfer(s, migration_id)
             try:
@@ -403,7 +429,11 @@ class SimCloud:
                 workload=default_workload(flavor),
             )
             spec = RequestSpec(
-                instance=draft, groups=dict(s.groups), source=None, az=None, target=None,
+                instance=draft,
+                groups=dict(s.groups),
+                source=None,
+                az=None,
+                target=None,
                 group_hosts={},
             )
             placement = select_destination(spec, self._host_states(s))
@@ -413,8 +443,10 @@ class SimCloud:
             s.instances[inst.id] = inst
             return inst
 
-    def inject_migration_failure(self, instance_id: InstanceId, *, count: int = 1, at_fraction: float = 0.5) -> None:
-        """The next ``count`` migrations of this instance fail after ``at_fraction`` of the bytes."""
+    def inject_migration_failure(
+        self, instance_id: InstanceId, *, count: int = 1, at_fraction: float = 0.5
+    ) -> None:
+        """The next ``count`` migrations of this instance fail after ``at_fraction`` of bytes."""
         with self.session() as s:
             s.instance(instance_id)
             s.failing_migrations[instance_id] = (count, at_fraction)
@@ -438,7 +470,7 @@ class SimClock:
     def sleep(self, seconds: float) -> None:
         speed = self._cloud._speed
         if speed is None:
-            self._cloud.advance_by(seconds)
+            self._cloud.advance_by(seconds, wake_on_change=True)
         else:
             time.sleep(max(0.0, seconds) / speed)
 

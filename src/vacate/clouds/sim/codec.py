@@ -70,7 +70,10 @@ def flavor_to_dict(flavor: Flavor) -> dict[str, Any]:
 
 def flavor_from_dict(d: dict[str, Any]) -> Flavor:
     return Flavor(
-        name=str(d["name"]), vcpus=int(d["vcpus"]), ram_mb=int(d["ram_mb"]), disk_gb=int(d["disk_gb"])
+        name=str(d["name"]),
+        vcpus=int(d["vcpus"]),
+        ram_mb=int(d["ram_mb"]),
+        disk_gb=int(d["disk_gb"]),
     )
 
 
@@ -91,7 +94,11 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         "az": inst.az,
         "workload": None
         if w is None
-        else {"touched_bytes": w.touched_bytes, "dirty_rate": w.dirty_rate, "wss_bytes": w.wss_bytes},
+        else {
+            "touched_bytes": w.touched_bytes,
+            "dirty_rate": w.dirty_rate,
+            "wss_bytes": w.wss_bytes,
+        },
     }
 
 

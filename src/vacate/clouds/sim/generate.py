@@ -9,6 +9,7 @@ same filters the scheduler uses, so the generated cloud is always a valid one.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,15 @@ def hot_workload(rng: random.Random, flavor: Flavor) -> Workload:
     )
 
 
-def make_host(name: str, *, nic_gbit: float = 25.0, az: str = "nova", vcpus: int = 32,
-              ram_mb: int = 131072, disk_gb: int = 2000) -> Host:
+def make_host(
+    name: str,
+    *,
+    nic_gbit: float = 25.0,
+    az: str = "nova",
+    vcpus: int = 32,
+    ram_mb: int = 131072,
+    disk_gb: int = 2000,
+) -> Host:
     return Host(
         name=HostName(name),
         az=az,
@@ -97,12 +105,20 @@ def _place(state: SimState, inst: Instance, rng: random.Random) -> HostName | No
     rng.shuffle(names)
     states = build_host_states(list(state.hosts.values()), list(state.instances.values()), {})
     group_hosts = {
-        gid: frozenset(o.host for o in state.instances.values() if gid in o.server_groups and o.host)
+        gid: frozenset(
+            o.host for o in state.instances.values() if gid in o.server_groups and o.host
+        )
         for gid in inst.server_groups
     }
     for name in names:
-        spec = RequestSpec(instance=inst, groups=dict(state.groups), source=None, az=None,
-                           target=HostName(name), group_hosts=group_hosts)
+        spec = RequestSpec(
+            instance=inst,
+            groups=dict(state.groups),
+            source=None,
+            az=None,
+            target=HostName(name),
+            group_hosts=group_hosts,
+        )
         if select_destination(spec, states).host is not None:
             return HostName(name)
     return None
@@ -134,7 +150,7 @@ def generate(*, hosts: int, instances: int, seed: int, hot_fraction: float = 0.0
         hot = vm_state is VmState.ACTIVE and rng.random() < hot_fraction
         inst = Instance(
             id=InstanceId(state.new_id("inst")),
-            name=f"{groups_of and state.groups[groups_of[0]].name or 'vm'}-{n + 1:03d}",
+            name=f"{(groups_of and state.groups[groups_of[0]].name) or 'vm'}-{n + 1:03d}",
             project=rng.choice(("alpha", "beta", "gamma")),
             flavor=flavor,
             vm_state=vm_state,
@@ -152,8 +168,6 @@ def generate(*, hosts: int, instances: int, seed: int, hot_fraction: float = 0.0
 
 
 def _with_host(inst: Instance, host: HostName, state: SimState) -> Instance:
-    from dataclasses import replace
-
     return replace(inst, host=host, az=state.hosts[host].az)
 
 
@@ -170,10 +184,14 @@ def from_mapping(data: dict[str, Any]) -> SimState:
     state = SimState()
     flavors = dict(FLAVORS)
     for f in data.get("flavors", []):
-        flavors[f["name"]] = Flavor(name=f["name"], vcpus=int(f["vcpus"]), ram_mb=int(f["ram_mb"]),
-                                    disk_gb=int(f.get("disk_gb", 20)))
+        flavors[f["name"]] = Flavor(
+            name=f["name"],
+            vcpus=int(f["vcpus"]),
+            ram_mb=int(f["ram_mb"]),
+            disk_gb=int(f.get("disk_gb", 20)),
+        )
     for h in data.get("hosts", []):
-        host = make_host(
+        made = make_host(
             str(h["name"]),
             nic_gbit=float(h.get("nic_gbit", 25)),
             az=str(h.get("az", "nova")),
@@ -182,13 +200,17 @@ def from_mapping(data: dict[str, Any]) -> SimState:
             disk_gb=int(h.get("disk_gb", 2000)),
         )
         if h.get("disabled_reason"):
-            from dataclasses import replace
-
-            host = replace(host, service_status=ServiceStatus.DISABLED, disabled_reason=str(h["disabled_reason"]))
-        state.hosts[host.name] = host
+            made = replace(
+                made,
+                service_status=ServiceStatus.DISABLED,
+                disabled_reason=str(h["disabled_reason"]),
+            )
+        state.hosts[made.name] = made
     for g in data.get("groups", []):
         gid = GroupId(str(g.get("id", f"grp-{g['name']}")))
-        state.groups[gid] = ServerGroup(id=gid, name=str(g["name"]), policy=GroupPolicy(g["policy"]))
+        state.groups[gid] = ServerGroup(
+            id=gid, name=str(g["name"]), policy=GroupPolicy(g["policy"])
+        )
     by_name = {g.name: g.id for g in state.groups.values()}
     for n, i in enumerate(data.get("instances", [])):
         flavor_name = str(i.get("flavor", "m1.medium"))

@@ -27,7 +27,7 @@ from vacate.clouds.sim.codec import (
 )
 from vacate.clouds.sim.transfer import Transfer
 from vacate.domain.errors import NotFound
-from vacate.domain.model import Host, Instance, ServerGroup
+from vacate.domain.model import GroupId, Host, Instance, ServerGroup
 
 STATE_VERSION = 1
 
@@ -50,7 +50,7 @@ class SimState:
     anchor: ClockAnchor = field(default_factory=ClockAnchor)
     hosts: dict[str, Host] = field(default_factory=dict)
     instances: dict[str, Instance] = field(default_factory=dict)
-    groups: dict[str, ServerGroup] = field(default_factory=dict)
+    groups: dict[GroupId, ServerGroup] = field(default_factory=dict)
     transfers: dict[str, Transfer] = field(default_factory=dict)
     #: instance id → how many of its next migrations fail, and at what fraction of the bytes.
     failing_migrations: dict[str, tuple[int, float]] = field(default_factory=dict)

@@ -42,9 +42,9 @@ _DONE = frozenset({_FINISHED, _COMPLETED, _FAILED, _CANCELLED})
 
 INJECTED_FAILURE = "injected migration failure"
 
-#: Events closer than this (seconds, absolute) to the earliest one happen together with it.
+#: Events closer than this (seconds) to the earliest one happen together with it ...
 _TIME_EPS = 1e-9
-#: And closer than this, relative to the interval, too.
+#: ... plus this much relative to the clock's value (float resolution of a large ``now``).
 _REL_EPS = 1e-12
 
 
@@ -399,10 +399,10 @@ def _allocate(
     flows: list[Flow] = []
     capacity: dict[Link, float] = {}
     for t, phase in sending:
-        assert t.dest is not None  # _nic below raises first otherwise
+        out_speed, in_speed = _nic(nic_bytes_per_s, t.source), _nic(nic_bytes_per_s, t.dest)
+        assert t.dest is not None  # _nic raised otherwise
         out_link, in_link = (t.source, "out"), (t.dest, "in")
-        capacity[out_link] = _nic(nic_bytes_per_s, t.source)
-        capacity[in_link] = _nic(nic_bytes_per_s, t.dest)
+        capacity[out_link], capacity[in_link] = out_speed, in_speed
         cap = math.inf if phase == _PULL else params.stream_cap_bytes_per_s
         flows.append(Flow(t.id, (out_link, in_link), cap))
     return allocate(flows, capacity)
@@ -560,6 +560,10 @@ def advance(
     active = [t for t in transfers if t.status not in _DONE]
     key: tuple[tuple[str, str], ...] | None = None
     rates: dict[str, float] = {}
+    # Each transfer has only a few instantaneous events in a row (setup → pass → stop → done);
+    # many more without time moving would be a bug in this module: fail loudly, never hang.
+    max_still = 100 + 10 * len(active)
+    still = 0
     while active:
         phases = [_phase(t) for t in active]
         sending = [(t, p) for t, p in zip(active, phases, strict=True) if p in _SHARING]
@@ -581,12 +585,15 @@ def advance(
                 _integrate(t, p, r, horizon)
             return
         dt = max(0.0, min(first, horizon))
+        still = still + 1 if dt == 0 else 0
+        if still > max_still:
+            raise RuntimeError(f"migration model stuck at t={now}: no event moves time forward")
         for t, p, r, _ in steps:
             _integrate(t, p, r, dt)
         now = end if dt == horizon else now + dt
         ended = False
         for t, p, r, t_dt in steps:
-            label = p
+            label = _FAIL if _fail_event(t, p, r) <= tol else p
             if label != _FAIL and t_dt > dt + tol:
                 continue
             if _apply_event(t, label, now, nic_bytes_per_s, params):

@@ -1,0 +1,166 @@
+"""Drain benchmark: Vacate against Nova's two ways, on three seeded scenarios.
+
+For each scenario (calm, mixed, hot) the same simulated cloud is drained three times, in this
+process, on virtual time:
+
+- ``vacate``: the default plan (bounded concurrency per source and destination, longest first)
+  and the non-convergence ladder;
+- ``one-at-a-time``: Nova's default ``max_concurrent_live_migrations = 1``, no ladder, Nova's
+  completion timeout (800 s per GiB, then abort);
+- ``all-at-once``: ``nova host-evacuate-live``: every migration fired together, no ladder.
+
+It prints makespan and downtime for each, and each makespan against the lower bound of
+DESIGN §5 (``max(Σ M_i / B_source, max M_i / B_stream)``). Exit status 1 if Vacate is slower
+than the better baseline in any scenario, or leaves an instance behind that a baseline moved.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from vacate.clouds.sim.cloud import SimCloud
+from vacate.clouds.sim.generate import from_mapping
+from vacate.clouds.sim.state import MemoryState
+from vacate.domain.jobs import JobOptions, Method, Outcome
+from vacate.domain.model import MIB
+from vacate.engine import commands
+from vacate.engine.context import Context
+from vacate.engine.runner import run_one
+from vacate.planning.escalation import LadderPolicy
+from vacate.planning.estimate import drain_lower_bound
+from vacate.store import open_store
+
+SOURCE = "src"
+
+
+def scenario(name: str, seed: int) -> dict[str, Any]:
+    """A source host full of guests and five roomy destinations."""
+    rng = random.Random(seed)
+    hosts = [{"name": SOURCE, "nic_gbit": 25}] + [{"name": f"dst{i}", "nic_gbit": 25} for i in range(5)]
+    instances: list[dict[str, Any]] = []
+
+    def guest(kind: str, n: int) -> dict[str, Any]:
+        ram = rng.choice((4096, 8192, 16384))
+        if kind == "calm":
+            work = {"touched_mb": ram * rng.uniform(0.2, 0.6), "dirty_mb_s": rng.uniform(5, 80),
+                    "wss_mb": ram * 0.05}
+        elif kind == "busy":
+            work = {"touched_mb": ram * rng.uniform(0.5, 0.8), "dirty_mb_s": rng.uniform(300, 700),
+                    "wss_mb": ram * 0.2}
+        else:  # hot: dirties faster than one stream sends
+            work = {"touched_mb": ram * rng.uniform(0.6, 0.9), "dirty_mb_s": rng.uniform(1500, 2200),
+                    "wss_mb": min(ram * 0.5, rng.uniform(600, 1500))}
+        flavor = {4096: "m1.medium", 8192: "m1.large", 16384: "m1.xlarge"}[ram]
+        return {"name": f"{kind}-{n:02d}", "host": SOURCE, "flavor": flavor, "workload": work}
+
+    mix = {
+        "calm": ["calm"] * 14,
+        "mixed": ["calm"] * 8 + ["busy"] * 3 + ["hot"] * 2 + ["stopped"] * 2,
+        "hot": ["busy"] * 4 + ["hot"] * 4,
+    }[name]
+    for n, kind in enumerate(mix):
+        if kind == "stopped":
+            g = guest("calm", n)
+            g["vm_state"] = "stopped"
+        else:
+            g = guest(kind, n)
+        instances.append(g)
+    return {"hosts": hosts, "instances": instances}
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    options: JobOptions
+    ladder: LadderPolicy
+
+
+def strategies(count: int) -> list[Strategy]:
+    nova = LadderPolicy.nova_defaults()
+    return [
+        Strategy("vacate", JobOptions(reason="bench"), LadderPolicy()),
+        Strategy("one-at-a-time", JobOptions(reason="bench", max_parallel=1, max_per_source=1,
+                                             max_per_destination=1), nova),
+        Strategy("all-at-once", JobOptions(reason="bench", max_parallel=count,
+                                           max_per_source=count, max_per_destination=count), nova),
+    ]
+
+
+@dataclass(frozen=True)
+class Result:
+    makespan_s: float
+    lower_bound_s: float
+    total_downtime_s: float
+    max_downtime_s: float
+    moved: int
+    failed: int
+
+
+def run(spec: dict[str, Any], strategy: Strategy, workdir: Path) -> Result:
+    cloud = SimCloud(MemoryState(from_mapping(spec)), speed=None)
+    store = open_store(f"sqlite:///{workdir / (strategy.name + '.db')}")
+    ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="bench", poll_s=1.0,
+                  ladder=strategy.ladder)
+    job = commands.migrate_instances(ctx, SOURCE, strategy.options)
+    finished = run_one(ctx, job.id)
+    assert finished is not None
+    job = store.get_job(job.id)
+    starts = [t.started_at for t in job.tasks if t.started_at is not None]
+    ends = [t.ended_at for t in job.tasks if t.ended_at is not None]
+    live = [t for t in job.tasks if t.method is Method.LIVE and t.downtime_s is not None]
+    workloads = [i.workload for i in cloud.list_instances() if i.workload is not None
+                 and any(t.instance_id == i.id and t.verdict.value == "live" for t in job.tasks)]
+    source = cloud.get_host(SOURCE)
+    bound = drain_lower_bound(workloads, source.nic_bytes_per_s, cloud.params.stream_cap_bytes_per_s)
+    return Result(
+        makespan_s=max(ends) - min(starts),
+        lower_bound_s=bound,
+        total_downtime_s=sum(t.downtime_s or 0.0 for t in live),
+        max_downtime_s=max((t.downtime_s or 0.0 for t in live), default=0.0),
+        moved=sum(1 for t in job.tasks if t.outcome is Outcome.MOVED),
+        failed=sum(1 for t in job.tasks if t.outcome is Outcome.FAILED),
+    )
+
+
+def main() -> int:
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    table = Table(title="Drain benchmark (simulated cloud, virtual time)")
+    for col in ("scenario", "strategy", "makespan s", "× lower bound", "downtime total s",
+                "downtime max s", "moved", "failed"):
+        table.add_column(col)
+    verdicts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed, name in enumerate(("calm", "mixed", "hot"), start=11):
+            spec = scenario(name, seed)
+            results = {}
+            for strategy in strategies(len(spec["instances"])):
+                workdir = Path(tmp) / name
+                workdir.mkdir(exist_ok=True)
+                r = results[strategy.name] = run(spec, strategy, workdir)
+                table.add_row(name, strategy.name, f"{r.makespan_s:.1f}",
+                              f"{r.makespan_s / r.lower_bound_s:.2f}", f"{r.total_downtime_s:.2f}",
+                              f"{r.max_downtime_s:.3f}", str(r.moved), str(r.failed))
+            ours = results["vacate"]
+            baselines = [results["one-at-a-time"], results["all-at-once"]]
+            best = min(b.makespan_s for b in baselines)
+            most_moved = max(b.moved for b in baselines)
+            ok = ours.makespan_s <= best * 1.0001 and ours.moved >= most_moved
+            verdicts.append((name, ours.makespan_s / best, ok))
+            table.add_section()
+    console.print(table)
+    for name, ratio, ok in verdicts:
+        console.print(f"{name}: Vacate makespan = {ratio:.2f} × the better baseline "
+                      f"({'ok' if ok else 'WORSE'})")
+    return 0 if all(ok for *_, ok in verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
