@@ -30,7 +30,6 @@ from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import from_mapping
 from vacate.clouds.sim.state import MemoryState
 from vacate.domain.jobs import JobOptions, Method, Outcome
-from vacate.domain.model import MIB
 from vacate.engine import commands
 from vacate.engine.context import Context
 from vacate.engine.runner import run_one
@@ -44,20 +43,31 @@ SOURCE = "src"
 def scenario(name: str, seed: int) -> dict[str, Any]:
     """A source host full of guests and five roomy destinations."""
     rng = random.Random(seed)
-    hosts = [{"name": SOURCE, "nic_gbit": 25}] + [{"name": f"dst{i}", "nic_gbit": 25} for i in range(5)]
+    hosts = [{"name": SOURCE, "nic_gbit": 25}] + [
+        {"name": f"dst{i}", "nic_gbit": 25} for i in range(5)
+    ]
     instances: list[dict[str, Any]] = []
 
     def guest(kind: str, n: int) -> dict[str, Any]:
         ram = rng.choice((4096, 8192, 16384))
         if kind == "calm":
-            work = {"touched_mb": ram * rng.uniform(0.2, 0.6), "dirty_mb_s": rng.uniform(5, 80),
-                    "wss_mb": ram * 0.05}
+            work = {
+                "touched_mb": ram * rng.uniform(0.2, 0.6),
+                "dirty_mb_s": rng.uniform(5, 80),
+                "wss_mb": ram * 0.05,
+            }
         elif kind == "busy":
-            work = {"touched_mb": ram * rng.uniform(0.5, 0.8), "dirty_mb_s": rng.uniform(300, 700),
-                    "wss_mb": ram * 0.2}
+            work = {
+                "touched_mb": ram * rng.uniform(0.5, 0.8),
+                "dirty_mb_s": rng.uniform(300, 700),
+                "wss_mb": ram * 0.2,
+            }
         else:  # hot: dirties faster than one stream sends
-            work = {"touched_mb": ram * rng.uniform(0.6, 0.9), "dirty_mb_s": rng.uniform(1500, 2200),
-                    "wss_mb": min(ram * 0.5, rng.uniform(600, 1500))}
+            work = {
+                "touched_mb": ram * rng.uniform(0.6, 0.9),
+                "dirty_mb_s": rng.uniform(1500, 2200),
+                "wss_mb": min(ram * 0.5, rng.uniform(600, 1500)),
+            }
         flavor = {4096: "m1.medium", 8192: "m1.large", 16384: "m1.xlarge"}[ram]
         return {"name": f"{kind}-{n:02d}", "host": SOURCE, "flavor": flavor, "workload": work}
 
@@ -81,16 +91,30 @@ class Strategy:
     name: str
     options: JobOptions
     ladder: LadderPolicy
+    setup_lead_s: float  # 0: a slot frees only when its move ends (Nova's queue)
+    poll_s: float
 
 
 def strategies(count: int) -> list[Strategy]:
     nova = LadderPolicy.nova_defaults()
     return [
-        Strategy("vacate", JobOptions(reason="bench"), LadderPolicy()),
-        Strategy("one-at-a-time", JobOptions(reason="bench", max_parallel=1, max_per_source=1,
-                                             max_per_destination=1), nova),
-        Strategy("all-at-once", JobOptions(reason="bench", max_parallel=count,
-                                           max_per_source=count, max_per_destination=count), nova),
+        Strategy("vacate", JobOptions(reason="bench"), LadderPolicy(), 5.0, 2.0),
+        Strategy(
+            "one-at-a-time",
+            JobOptions(reason="bench", max_parallel=1, max_per_source=1, max_per_destination=1),
+            nova,
+            0.0,
+            5.0,
+        ),
+        Strategy(
+            "all-at-once",
+            JobOptions(
+                reason="bench", max_parallel=count, max_per_source=count, max_per_destination=count
+            ),
+            nova,
+            0.0,
+            5.0,
+        ),
     ]
 
 
@@ -107,8 +131,15 @@ class Result:
 def run(spec: dict[str, Any], strategy: Strategy, workdir: Path) -> Result:
     cloud = SimCloud(MemoryState(from_mapping(spec)), speed=None)
     store = open_store(f"sqlite:///{workdir / (strategy.name + '.db')}")
-    ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="bench", poll_s=1.0,
-                  ladder=strategy.ladder)
+    ctx = Context(
+        cloud=cloud,
+        store=store,
+        clock=cloud.clock,
+        owner="bench",
+        poll_s=strategy.poll_s,
+        ladder=strategy.ladder,
+        setup_lead_s=strategy.setup_lead_s,
+    )
     job = commands.migrate_instances(ctx, SOURCE, strategy.options)
     finished = run_one(ctx, job.id)
     assert finished is not None
@@ -116,10 +147,16 @@ def run(spec: dict[str, Any], strategy: Strategy, workdir: Path) -> Result:
     starts = [t.started_at for t in job.tasks if t.started_at is not None]
     ends = [t.ended_at for t in job.tasks if t.ended_at is not None]
     live = [t for t in job.tasks if t.method is Method.LIVE and t.downtime_s is not None]
-    workloads = [i.workload for i in cloud.list_instances() if i.workload is not None
-                 and any(t.instance_id == i.id and t.verdict.value == "live" for t in job.tasks)]
+    workloads = [
+        i.workload
+        for i in cloud.list_instances()
+        if i.workload is not None
+        and any(t.instance_id == i.id and t.verdict.value == "live" for t in job.tasks)
+    ]
     source = cloud.get_host(SOURCE)
-    bound = drain_lower_bound(workloads, source.nic_bytes_per_s, cloud.params.stream_cap_bytes_per_s)
+    bound = drain_lower_bound(
+        workloads, source.nic_bytes_per_s, cloud.params.stream_cap_bytes_per_s
+    )
     return Result(
         makespan_s=max(ends) - min(starts),
         lower_bound_s=bound,
@@ -133,8 +170,16 @@ def run(spec: dict[str, Any], strategy: Strategy, workdir: Path) -> Result:
 def main() -> int:
     console = Console(width=None if sys.stdout.isatty() else 140)
     table = Table(title="Drain benchmark (simulated cloud, virtual time)")
-    for col in ("scenario", "strategy", "makespan s", "× lower bound", "downtime total s",
-                "downtime max s", "moved", "failed"):
+    for col in (
+        "scenario",
+        "strategy",
+        "makespan s",
+        "× lower bound",
+        "downtime total s",
+        "downtime max s",
+        "moved",
+        "failed",
+    ):
         table.add_column(col)
     verdicts = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,9 +190,16 @@ def main() -> int:
                 workdir = Path(tmp) / name
                 workdir.mkdir(exist_ok=True)
                 r = results[strategy.name] = run(spec, strategy, workdir)
-                table.add_row(name, strategy.name, f"{r.makespan_s:.1f}",
-                              f"{r.makespan_s / r.lower_bound_s:.2f}", f"{r.total_downtime_s:.2f}",
-                              f"{r.max_downtime_s:.3f}", str(r.moved), str(r.failed))
+                table.add_row(
+                    name,
+                    strategy.name,
+                    f"{r.makespan_s:.1f}",
+                    f"{r.makespan_s / r.lower_bound_s:.2f}",
+                    f"{r.total_downtime_s:.2f}",
+                    f"{r.max_downtime_s:.3f}",
+                    str(r.moved),
+                    str(r.failed),
+                )
             ours = results["vacate"]
             baselines = [results["one-at-a-time"], results["all-at-once"]]
             best = min(b.makespan_s for b in baselines)
@@ -157,8 +209,10 @@ def main() -> int:
             table.add_section()
     console.print(table)
     for name, ratio, ok in verdicts:
-        console.print(f"{name}: Vacate makespan = {ratio:.2f} × the better baseline "
-                      f"({'ok' if ok else 'WORSE'})")
+        console.print(
+            f"{name}: Vacate makespan = {ratio:.2f} × the better baseline "
+            f"({'ok' if ok else 'WORSE'})"
+        )
     return 0 if all(ok for *_, ok in verdicts) else 1
 
 

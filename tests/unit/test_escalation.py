@@ -24,7 +24,19 @@ from vacate.planning.escalation import (
 )
 
 A = Action
-POLICY = LadderPolicy()  # patience 15 s, auto-converge 40 s, force-complete 60 s, 800 s/GiB
+#: Spelled out, so the tables below do not move when the product's defaults are tuned.
+POLICY = LadderPolicy(
+    stall_passes=3,
+    stall_shrink=0.9,
+    max_downtime_ms=500.0,
+    patience_s=15.0,
+    auto_converge_patience_s=40.0,
+    post_copy_allowed=True,
+    force_complete_patience_s=60.0,
+    completion_timeout_s_per_gib=800.0,
+    use_ladder=True,
+)
+NOVA = replace(LadderPolicy.nova_defaults(), completion_timeout_s_per_gib=800.0)
 ALL = Capabilities(
     downtime_control=True, auto_converge=True, post_copy=True, force_complete=True, abort=True
 )
@@ -45,6 +57,7 @@ def progress(
     post_copy: bool = False,
     memory: float = 2 * GIB,  # completion timeout 1600 s with the default policy
     downtime_limit_ms: float = 300.0,
+    bandwidth: float | None = None,
 ) -> MigrationProgress:
     return MigrationProgress(
         started_at=started_at,
@@ -56,6 +69,7 @@ def progress(
         remaining_bytes=history[-1] if history else memory,
         memory_bytes=memory,
         downtime_limit_ms=downtime_limit_ms,
+        bandwidth=bandwidth,
     )
 
 
@@ -66,6 +80,15 @@ def steps(*taken: tuple[Action, float]) -> list[EscalationStep]:
 def action_of(answer: tuple[Action, str] | None) -> Action | None:
     return None if answer is None else answer[0]
 
+
+#: Found while writing these tests; see the final report.
+ABORT_THEN_CLIMB = (
+    "BUG: after the completion-timeout abort, next_step climbs the ladder from its first rung "
+    "(raise-downtime, then auto-converge, ...) if the migration is still reported running "
+    "(Nova's abort is asynchronous): in escalation.py next_step the only return None after an "
+    "abort is inside the `if Action.FORCE_COMPLETE.value in taken` branch; nothing stops the "
+    "climb when 'abort' alone is in the steps taken"
+)
 
 RAISED = (A.RAISE_DOWNTIME, 100.0)
 CONVERGED = (A.AUTO_CONVERGE, 120.0)
@@ -112,6 +135,10 @@ LADDER = [
                  A.AUTO_CONVERGE, id="without downtime control the ladder starts at auto-converge"),
     pytest.param(progress(100, downtime_limit_ms=500), [], ALL, POLICY, A.AUTO_CONVERGE,
                  id="a downtime limit already at the maximum skips the downtime rung"),
+    pytest.param(progress(100, bandwidth=1000 * MIB), [], ALL, POLICY, A.AUTO_CONVERGE,
+                 id="a pending set that cannot fit the raised limit skips the downtime rung"),
+    pytest.param(progress(100, bandwidth=2000 * MIB), [], ALL, POLICY, A.RAISE_DOWNTIME,
+                 id="a pending set that fits the raised limit at the measured speed raises it"),
     pytest.param(progress(115), steps(RAISED), replace(ALL, auto_converge=False), POLICY,
                  A.POST_COPY, id="without auto-converge the ladder goes to post-copy"),
     pytest.param(progress(160), steps(RAISED, CONVERGED), replace(ALL, post_copy=False), POLICY,
@@ -135,18 +162,21 @@ LADDER = [
                  id="the completion timeout aborts even a migration that is converging"),
     pytest.param(progress(1601), steps(RAISED, CONVERGED), ALL, POLICY, A.ABORT,
                  id="the completion timeout cuts a climb short"),
+    pytest.param(progress(2000, history=CONVERGING), steps((A.ABORT, 1601.0)), ALL, POLICY,
+                 None, id="the completion timeout aborts only once"),
     pytest.param(progress(2000), steps((A.ABORT, 1601.0)), ALL, POLICY, None,
-                 id="the completion timeout aborts only once"),
+                 id="a stalled migration still reported running after its timeout abort "
+                    "gets no further rung",
+                 marks=pytest.mark.xfail(strict=True, reason=ABORT_THEN_CLIMB)),
     pytest.param(progress(201, history=CONVERGING, memory=10 * MIB), [], ALL, POLICY, A.ABORT,
                  id="a tiny guest is timed as a quarter GiB"),
     pytest.param(progress(199, history=CONVERGING, memory=10 * MIB), [], ALL, POLICY, None,
                  id="a tiny guest is not timed out before its quarter GiB is up"),
     # -- Nova's defaults --
-    pytest.param(progress(100), [], ALL, LadderPolicy.nova_defaults(), None,
-                 id="nova defaults never climb the ladder"),
-    pytest.param(progress(1599), [], ALL, LadderPolicy.nova_defaults(), None,
+    pytest.param(progress(100), [], ALL, NOVA, None, id="nova defaults never climb the ladder"),
+    pytest.param(progress(1599), [], ALL, NOVA, None,
                  id="nova defaults wait until the completion timeout"),
-    pytest.param(progress(1601), [], ALL, LadderPolicy.nova_defaults(), A.ABORT,
+    pytest.param(progress(1601), [], ALL, NOVA, A.ABORT,
                  id="nova defaults abort at the completion timeout"),
 ]  # fmt: skip
 
@@ -198,11 +228,17 @@ def test_a_stalled_migration_on_a_plain_backend_goes_straight_to_force_complete(
 
 
 def test_nova_defaults_only_ever_abort_at_the_completion_timeout() -> None:
-    assert climb(ALL, LadderPolicy.nova_defaults(), until=3000) == [("abort", 1601.0)]
+    assert climb(ALL, NOVA, until=3000) == [("abort", 1601.0)]
+
+
+def test_nova_defaults_are_no_ladder_and_novas_800_seconds_per_gib() -> None:
+    nova = LadderPolicy.nova_defaults()
+    assert nova.use_ladder is False
+    assert nova.completion_timeout_s_per_gib == 800.0
 
 
 def test_the_patience_of_each_rung_follows_the_policy() -> None:
-    quick = LadderPolicy(patience_s=2, auto_converge_patience_s=3, force_complete_patience_s=4)
+    quick = replace(POLICY, patience_s=2, auto_converge_patience_s=3, force_complete_patience_s=4)
     assert climb(ALL, quick, until=100, start=0) == [
         ("raise-downtime", 0.0),
         ("auto-converge", 2.0),

@@ -77,7 +77,7 @@ def run_demo(console: Console) -> int:
     )
     console.print(render.hosts_table(host_views(a.ctx)))
 
-    options = JobOptions(reason="firmware upgrade (demo)", max_parallel=4, max_per_source=3)
+    options = JobOptions(reason="firmware upgrade (demo)")
     console.print(Rule(f"1. Preflight: the plan to empty {busiest}"))
     console.print(render.plan_table(commands.preflight(a.ctx, busiest, options)))
 

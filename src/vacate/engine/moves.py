@@ -33,7 +33,11 @@ class Mover:
     def __init__(self, ctx: Context, job: Job) -> None:
         self.ctx = ctx
         self.job = job
-        self._sending: set[InstanceId] = set()  # moves past their setup, using the network
+        #: Last (time, bytes processed) seen per migration, to estimate its throughput.
+        self._seen: dict[MigrationId, tuple[float, float]] = {}
+        #: Moves expected to end within the setup lead time: their slot is as good as free.
+        self._ending_soon: set[InstanceId] = set()
+        self._rates: dict[MigrationId, float] = {}
 
     # ------------------------------------------------------------ recording
     def _save(self, task: Task) -> Task:
@@ -109,21 +113,21 @@ class Mover:
             (t for t in job.tasks if t.status is TaskStatus.PENDING),
             key=lambda t: (t.order, t.instance_name),
         )
-        # A move still in its setup uses no bandwidth: one such move per source may wait "on
-        # deck" beyond the limits, so the next stream starts the moment one ends (DESIGN §5:
-        # the fixed setup cost would otherwise leave the link idle between waves).
-        on_deck = Counter(t.source for t in active if t.instance_id not in self._sending)
+        # Every move has a fixed setup cost (DESIGN §5). A move expected to end within that
+        # lead time no longer holds its slot, so its successor's setup overlaps its last
+        # seconds and the link is not left idle between one stream and the next.
+        holding = [t for t in active if t.instance_id not in self._ending_soon]
 
         def overall_full() -> bool:
-            return len(active) >= opts.max_parallel and sum(on_deck.values()) > 0
+            return len(holding) >= opts.max_parallel
 
         if not pending or overall_full():
             return
-        per_source = Counter(t.source for t in active)
+        per_source = Counter(t.source for t in holding)
         per_dest = Counter(t.destination for t in active if t.destination)
 
         def source_full(source: HostName) -> bool:
-            return per_source[source] >= opts.max_per_source and on_deck[source] > 0
+            return per_source[source] >= opts.max_per_source
 
         hosts = self.ctx.cloud.list_hosts()
         instances = self.ctx.cloud.list_instances()
@@ -169,7 +173,7 @@ class Mover:
             started = self._begin(task, inst, method, placement.host)
             if started is not None:
                 active.append(started)
-                on_deck[started.source] += 1
+                holding.append(started)
                 per_source[started.source] += 1
                 per_dest[placement.host] += 1
                 inflight[started.instance_id] = placement.host
@@ -246,8 +250,7 @@ class Mover:
                 task, Outcome.FAILED, f"migration {task.migration_id} vanished from the cloud"
             )
             return
-        if migration.status in (MigrationStatus.RUNNING, MigrationStatus.POST_COPY):
-            self._sending.add(task.instance_id)
+        self._track(task, migration)
         if task.status is TaskStatus.CONFIRMING or migration.status is MigrationStatus.FINISHED:
             self._confirm(task, migration)
         elif migration.status is MigrationStatus.COMPLETED:
@@ -256,6 +259,28 @@ class Mover:
             self._failed(task, migration)
         else:
             self._watch(task, migration)
+
+    def _track(self, task: Task, migration: Migration) -> None:
+        """Estimate when the move ends from its throughput since the last look."""
+        now = self.ctx.clock.now()
+        before = self._seen.get(migration.id)
+        self._seen[migration.id] = (now, migration.memory_processed_bytes)
+        self._ending_soon.discard(task.instance_id)
+        if migration.status not in (
+            MigrationStatus.RUNNING,
+            MigrationStatus.POST_COPY,
+        ):
+            return
+        if before is None:  # first look: assume it has been sending since its setup ended
+            before = (migration.created_at + self.ctx.setup_lead_s, 0.0)
+        elapsed = now - before[0]
+        rate = (migration.memory_processed_bytes - before[1]) / elapsed if elapsed > 0 else 0.0
+        # Hand the slot on one setup time ahead, plus one poll: that is when we next look.
+        lead = self.ctx.setup_lead_s + self.ctx.poll_s if self.ctx.setup_lead_s > 0 else 0.0
+        if rate > 0:
+            self._rates[migration.id] = rate
+        if rate > 0 and migration.memory_remaining_bytes / rate <= lead:
+            self._ending_soon.add(task.instance_id)
 
     def _resume_starting(self, task: Task) -> None:
         """A worker died between recording the intent and recording the cloud's answer."""
@@ -406,6 +431,7 @@ class Mover:
                 remaining_bytes=migration.memory_remaining_bytes,
                 memory_bytes=migration.memory_total_bytes,
                 downtime_limit_ms=migration.downtime_limit_ms,
+                bandwidth=self._rates.get(migration.id),
             ),
             [s for s in task.escalations if s.at >= migration.created_at],
             Capabilities(

@@ -39,6 +39,7 @@ def run_job(ctx: Context, job: Job) -> Job:
             kind="job.started",
             message=f"{job.kind.value} {job.host} started",
         )
+    mover = Mover(ctx, job)  # one per run: it remembers throughput between ticks
     while True:
         _renew(ctx, job)
         job = ctx.store.get_job(job.id)
@@ -46,7 +47,7 @@ def run_job(ctx: Context, job: Job) -> Job:
             return job
         if job.phase is JobPhase.DONE:
             return job
-        _run_phase(ctx, job)
+        _run_phase(ctx, job, mover)
         if ctx.observer is not None:
             ctx.observer(ctx.store.get_job(job.id))
 
@@ -60,13 +61,13 @@ def _event(ctx: Context, job: Job, kind: str, message: str) -> None:
     ctx.store.append_event(job.id, at=ctx.clock.now(), kind=kind, message=message)
 
 
-def _run_phase(ctx: Context, job: Job) -> None:
+def _run_phase(ctx: Context, job: Job, mover: Mover) -> None:
     if job.phase is JobPhase.PREFLIGHT:
         _preflight(ctx, job)
     elif job.phase is JobPhase.DISABLE:
         _disable(ctx, job)
     elif job.phase in (JobPhase.MOVE, JobPhase.RESTORE):
-        _move(ctx, job)
+        _move(ctx, job, mover)
     elif job.phase is JobPhase.VERIFY:
         _verify(ctx, job)
 
@@ -146,8 +147,7 @@ def _disable(ctx: Context, job: Job) -> None:
     ctx.store.update_job(job.id, phase=JobPhase.MOVE)
 
 
-def _move(ctx: Context, job: Job) -> None:
-    mover = Mover(ctx, job)
+def _move(ctx: Context, job: Job, mover: Mover) -> None:
     if not mover.tick():
         ctx.clock.sleep(ctx.poll_s)
         return

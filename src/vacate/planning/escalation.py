@@ -37,6 +37,8 @@ class MigrationProgress:
     remaining_bytes: float
     memory_bytes: float
     downtime_limit_ms: float
+    #: Measured throughput, when known: lets the ladder skip a rung that cannot help.
+    bandwidth: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,8 +57,8 @@ class LadderPolicy:
     stall_passes: int = 3
     stall_shrink: float = 0.9  # a pass must leave < 90 % of the best of the previous ones
     max_downtime_ms: float = 500.0
-    patience_s: float = 15.0
-    auto_converge_patience_s: float = 40.0
+    patience_s: float = 10.0
+    auto_converge_patience_s: float = 20.0
     post_copy_allowed: bool = True
     force_complete_patience_s: float = 60.0
     #: Give up regardless after this many seconds per GiB of guest memory (Nova: 800).
@@ -119,10 +121,15 @@ def next_step(
         if since_last < wait:
             return None
     remaining_mib = progress.remaining_bytes / 1024**2
+    could_fit = (
+        progress.bandwidth is None
+        or progress.remaining_bytes <= progress.bandwidth * policy.max_downtime_ms / 1000
+    )
     if (
         caps.downtime_control
         and Action.RAISE_DOWNTIME.value not in taken
         and progress.downtime_limit_ms < policy.max_downtime_ms
+        and could_fit
     ):
         return (
             Action.RAISE_DOWNTIME,

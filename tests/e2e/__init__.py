@@ -1,0 +1,1 @@
+"""End-to-end tests: the real ``vacate`` console script in subprocesses, one VACATE_HOME each."""
