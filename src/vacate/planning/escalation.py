@@ -98,6 +98,8 @@ def next_step(
     elapsed = progress.now - progress.started_at
     if elapsed > policy.completion_timeout_s_per_gib * gib and Action.ABORT.value not in taken:
         return Action.ABORT, f"completion timeout ({elapsed:.0f} s for {gib:.1f} GiB)"
+    if Action.ABORT.value in taken:
+        return None  # the abort is on its way (Nova's is asynchronous): nothing to climb
     if not policy.use_ladder or not progress.running or progress.post_copy:
         return None
     last = _last(steps)
