@@ -7,11 +7,12 @@ Running it is a worker's business (``vacate.engine.runner``).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 
 from vacate.domain.errors import Conflict
-from vacate.domain.jobs import Job, JobKind, JobOptions
-from vacate.domain.maintenance import MaintenanceState, transition
+from vacate.domain.jobs import Job, JobKind, JobOptions, JobStatus
+from vacate.domain.maintenance import MaintenanceState, is_vacate_reason, transition
 from vacate.domain.model import HostName, JobId
 from vacate.engine.context import Context
 from vacate.engine.preflight import plan_for
@@ -84,8 +85,35 @@ def preflight(ctx: Context, host: str, options: JobOptions) -> DrainPlan:
 
 
 def cancel(ctx: Context, job_id: str) -> Job:
+    """Cancel a job: a queued one at once (its host goes back where it was), a running one at
+    its next step (no new moves, running pre-copy migrations aborted)."""
+    before = ctx.store.get_job(JobId(job_id))
     job = ctx.store.request_cancel(JobId(job_id))
     ctx.store.append_event(
         job.id, at=ctx.clock.now(), kind="job.cancel-requested", message="cancel requested"
     )
+    if before.status is JobStatus.QUEUED and job.status is JobStatus.CANCELLED:
+        _undo_queued(ctx, job)
     return job
+
+
+def _undo_queued(ctx: Context, job: Job) -> None:
+    """A job cancelled before it started leaves the host as the job found it."""
+    if job.kind is JobKind.ENTER_MAINTENANCE:
+        host = ctx.cloud.get_host(job.host)
+        disabled_by_us = not host.is_enabled and is_vacate_reason(host.disabled_reason)
+        back = MaintenanceState.ERROR if disabled_by_us else MaintenanceState.OPERATIONAL
+        expected = MaintenanceState.ENTERING
+    elif job.kind is JobKind.EXIT_MAINTENANCE:
+        back, expected = MaintenanceState.MAINTENANCE, MaintenanceState.EXITING
+    else:
+        return
+    with contextlib.suppress(Conflict):  # someone moved the host on meanwhile: leave it
+        ctx.store.set_maintenance(
+            job.host,
+            back,
+            reason="the job was cancelled before it started",
+            at=ctx.clock.now(),
+            job_id=job.id,
+            expected=expected,
+        )

@@ -1,0 +1,99 @@
+"""The service layer the CLI, the API and the dashboard share: validation and undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vacate.clouds.sim.cloud import SimCloud
+from vacate.clouds.sim.generate import from_mapping
+from vacate.clouds.sim.state import MemoryState
+from vacate.domain.errors import Conflict, IllegalTransition, NotFound
+from vacate.domain.jobs import JobOptions, JobStatus
+from vacate.domain.maintenance import MaintenanceState
+from vacate.domain.model import HostName
+from vacate.engine import commands
+from vacate.engine.context import Context
+from vacate.engine.runner import run_one
+from vacate.engine.views import host_views
+from vacate.store import open_store
+
+CLOUD = {
+    "hosts": [{"name": "a"}, {"name": "b"}, {"name": "ab"}],
+    "instances": [
+        {"id": "i1", "name": "one", "host": "a", "flavor": "m1.medium"},
+        {"id": "i2", "name": "two", "host": "a", "flavor": "m1.small", "vm_state": "stopped"},
+    ],
+}
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Context:
+    cloud = SimCloud(MemoryState(from_mapping(CLOUD)), speed=None)
+    store = open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    return Context(cloud=cloud, store=store, clock=cloud.clock, owner="t", poll_s=1.0)
+
+
+def state_of(ctx: Context, host: str) -> MaintenanceState:
+    return ctx.store.get_maintenance(HostName(host)).state
+
+
+def test_a_queued_drain_cancelled_before_it_starts_leaves_the_host_operational(
+    ctx: Context,
+) -> None:
+    job = commands.enter_maintenance(ctx, "a", JobOptions(reason="fw"))
+    assert state_of(ctx, "a") is MaintenanceState.ENTERING
+    cancelled = commands.cancel(ctx, job.id)
+    assert cancelled.status is JobStatus.CANCELLED
+    assert state_of(ctx, "a") is MaintenanceState.OPERATIONAL
+    assert ctx.cloud.get_host("a").is_enabled
+    again = commands.enter_maintenance(ctx, "a", JobOptions(reason="fw"))  # nothing is stuck
+    assert again.status is JobStatus.QUEUED
+
+
+def test_a_queued_exit_cancelled_before_it_starts_leaves_the_host_in_maintenance(
+    ctx: Context,
+) -> None:
+    job = commands.enter_maintenance(ctx, "a", JobOptions(reason="fw"))
+    assert run_one(ctx, job.id) is not None
+    assert state_of(ctx, "a") is MaintenanceState.MAINTENANCE
+    exit_job = commands.exit_maintenance(ctx, "a")
+    commands.cancel(ctx, exit_job.id)
+    assert state_of(ctx, "a") is MaintenanceState.MAINTENANCE
+    assert not ctx.cloud.get_host("a").is_enabled
+
+
+def test_host_names_match_exactly_never_by_prefix(ctx: Context) -> None:
+    with pytest.raises(NotFound, match="'a1'"):
+        commands.enter_maintenance(ctx, "a1", JobOptions())
+    job = commands.enter_maintenance(ctx, "a", JobOptions())
+    assert job.host == "a"  # not "ab"
+
+
+def test_entering_twice_is_refused_naming_the_current_state(ctx: Context) -> None:
+    commands.enter_maintenance(ctx, "a", JobOptions())
+    with pytest.raises(IllegalTransition, match="'entering'"):
+        commands.enter_maintenance(ctx, "a", JobOptions())
+
+
+def test_migrate_instances_on_a_host_with_an_active_job_names_that_job(ctx: Context) -> None:
+    job = commands.enter_maintenance(ctx, "a", JobOptions())
+    with pytest.raises(Conflict, match=job.id):
+        commands.migrate_instances(ctx, "a", JobOptions())
+
+
+def test_the_preflight_changes_nothing(ctx: Context) -> None:
+    plan = commands.preflight(ctx, "a", JobOptions())
+    assert {i.verdict.value for i in plan.items} == {"live", "cold"}
+    assert ctx.cloud.get_host("a").is_enabled
+    assert ctx.store.list_jobs() == []
+    assert state_of(ctx, "a") is MaintenanceState.OPERATIONAL
+
+
+def test_host_views_count_what_runs_on_each_host(ctx: Context) -> None:
+    views = {v.host.name: v.to_dict() for v in host_views(ctx)}
+    assert views["a"]["instance_count"] == 2
+    assert views["a"]["ram_mb_used"] == 4096 + 2048
+    assert views["b"]["instance_count"] == 0
+    assert views["a"]["vcpus_capacity"] == 32 * 4
