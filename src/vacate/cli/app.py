@@ -200,7 +200,7 @@ def _report(a: bootstrap.App, job: Job, fmt: Format) -> int:
         _json(job_to_dict(job))
     else:
         console.print(render.results_table(job))
-        render.print_summary(console, render.summarise(job, lower_bound_for(a, job)))
+        render.print_summary(console, render.summarise(job, lower_bound_for(a.ctx.cloud, job)))
         console.print(f"[bold]{job.status.value}[/]: {job.message}")
     return EXIT_OK if job.status is JobStatus.SUCCEEDED else EXIT_FAILED
 

@@ -90,7 +90,7 @@ def run_demo(console: Console) -> int:
     assert finished is not None
     job = a.ctx.store.get_job(job.id)
     console.print(render.results_table(job))
-    render.print_summary(console, render.summarise(job, lower_bound_for(a, job)))
+    render.print_summary(console, render.summarise(job, lower_bound_for(a.ctx.cloud, job)))
     console.print(f"[bold]{job.status.value}[/]: {job.message}")
 
     console.print(Rule("3. New instances go elsewhere"))

@@ -11,6 +11,13 @@ from vacate.ports.cloud import Cloud
 from vacate.ports.store import Store
 
 
+def stream_bandwidth(cloud: Cloud, nic_bytes_per_s: float) -> float | None:
+    """What one migration from a host can send: its NIC, capped by the per-stream limit."""
+    cap = cloud.capabilities.stream_bytes_per_s
+    rates = [r for r in (nic_bytes_per_s, cap) if r]
+    return min(rates) if rates else None
+
+
 def plan_for(cloud: Cloud, store: Store, host: str, options: JobOptions) -> DrainPlan:
     """The drain plan for ``host`` as things stand now; touches nothing."""
     source = cloud.get_host(host)
@@ -24,5 +31,5 @@ def plan_for(cloud: Cloud, store: Store, host: str, options: JobOptions) -> Drai
         host_states=build_host_states(hosts, instances, maintenance),
         groups=groups,
         options=options,
-        bandwidth=source.nic_bytes_per_s or None,
+        bandwidth=stream_bandwidth(cloud, source.nic_bytes_per_s),
     )

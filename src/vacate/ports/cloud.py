@@ -82,6 +82,8 @@ class CloudCapabilities:
     post_copy: bool = False
     force_complete: bool = True
     abort: bool = True
+    #: The most one migration stream sends (QEMU's max-bandwidth), if the backend knows it.
+    stream_bytes_per_s: float | None = None
 
 
 class Cloud(Protocol):

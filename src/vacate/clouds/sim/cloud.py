@@ -48,10 +48,6 @@ COLD_STATES = (VmState.STOPPED, VmState.ACTIVE)
 class SimCloud:
     """A cloud of simulated hypervisors; see the module docstring."""
 
-    capabilities = CloudCapabilities(
-        downtime_control=True, auto_converge=True, post_copy=True, force_complete=True, abort=True
-    )
-
     def __init__(
         self,
         holder: StateHolder,
@@ -72,6 +68,17 @@ class SimCloud:
     @property
     def params(self) -> ModelParams:
         return self._params
+
+    @property
+    def capabilities(self) -> CloudCapabilities:
+        return CloudCapabilities(
+            downtime_control=True,
+            auto_converge=True,
+            post_copy=True,
+            force_complete=True,
+            abort=True,
+            stream_bytes_per_s=self._params.stream_cap_bytes_per_s,
+        )
 
     # ------------------------------------------------------------------ time
     @contextlib.contextmanager
