@@ -91,14 +91,13 @@ class Strategy:
     name: str
     options: JobOptions
     ladder: LadderPolicy
-    setup_lead_s: float  # 0: a slot frees only when its move ends (Nova's queue)
     poll_s: float
 
 
 def strategies(count: int) -> list[Strategy]:
     nova = LadderPolicy.nova_defaults()
     return [
-        Strategy("vacate", JobOptions(reason="bench"), LadderPolicy(), 5.0, 2.0),
+        Strategy("vacate", JobOptions(reason="bench"), LadderPolicy(), 2.0),
         Strategy(
             "one-at-a-time",
             JobOptions(reason="bench", max_parallel=1, max_per_source=1, max_per_destination=1),
@@ -138,7 +137,6 @@ def run(spec: dict[str, Any], strategy: Strategy, workdir: Path) -> Result:
         owner="bench",
         poll_s=strategy.poll_s,
         ladder=strategy.ladder,
-        setup_lead_s=strategy.setup_lead_s,
     )
     job = commands.migrate_instances(ctx, SOURCE, strategy.options)
     finished = run_one(ctx, job.id)

@@ -107,14 +107,15 @@ class Vacate:
         logs = self.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         n = len(list(logs.iterdir()))
-        return subprocess.Popen(
-            [str(VACATE), *args],
-            env=self.env(env_extra),
-            stdin=subprocess.DEVNULL,
-            stdout=open(logs / f"{n:02d}-{args[0]}.out", "w"),  # noqa: SIM115 - the child owns it
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        with open(logs / f"{n:02d}-{args[0]}.out", "w") as log:  # the child keeps its own copy
+            return subprocess.Popen(
+                [str(VACATE), *args],
+                env=self.env(env_extra),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
 
     def init_small_cloud(self) -> None:
         """``sim init --from-yaml`` with :data:`SMALL_CLOUD_YAML` written to a file."""

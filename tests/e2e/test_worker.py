@@ -15,8 +15,17 @@ pytestmark = pytest.mark.slow
 
 def test_a_queued_drain_waits_for_a_worker_which_runs_it_to_success(small_cloud: Vacate) -> None:
     queued = small_cloud.json(
-        "host", "maintenance", "enable", "h1", "--reason", "fw", "--policy", "suspended=skip",
-        "--no-wait", "-f", "json",
+        "host",
+        "maintenance",
+        "enable",
+        "h1",
+        "--reason",
+        "fw",
+        "--policy",
+        "suspended=skip",
+        "--no-wait",
+        "-f",
+        "json",
     )
     assert queued["status"] == "queued"
     assert queued["tasks"] == []
@@ -45,8 +54,17 @@ def cancelled_before_start(tmp_path_factory: pytest.TempPathFactory) -> tuple[Va
     cli = Vacate(tmp_path_factory.mktemp("cancelled") / "home")
     cli.init_small_cloud()
     queued = cli.json(
-        "host", "maintenance", "enable", "h1", "--reason", "fw", "--policy", "suspended=skip",
-        "--no-wait", "-f", "json",
+        "host",
+        "maintenance",
+        "enable",
+        "h1",
+        "--reason",
+        "fw",
+        "--policy",
+        "suspended=skip",
+        "--no-wait",
+        "-f",
+        "json",
     )
     return cli, cli.json("job", "cancel", queued["id"], "-f", "json")
 
@@ -76,12 +94,13 @@ def test_cancelling_a_queued_drain_gives_the_host_back(
     assert host["service_status"] == "enabled"
 
 
-#: One stopped guest with a 2 TB root disk on h1: its cold migration copies 200 GiB at
-#: ~1.1 GiB/s, over three simulated minutes — about four real seconds at speed 50.
+#: One stopped guest with a 1.5 TB root disk on h1: its cold migration copies 150 GiB at
+#: ~1.1 GiB/s, about 2.5 simulated minutes — three real seconds at speed 50, longer than the
+#: first worker lives.
 BIG_COLD_YAML = textwrap.dedent(
     """\
     hosts: [{name: h1}, {name: h2}]
-    flavors: [{name: fat, vcpus: 2, ram_mb: 4096, disk_gb: 2000}]
+    flavors: [{name: fat, vcpus: 2, ram_mb: 4096, disk_gb: 1500}]
     instances: [{id: i-big, name: big, host: h1, flavor: fat, vm_state: stopped}]
     """
 )
@@ -103,11 +122,12 @@ def test_simulated_time_keeps_passing_while_no_process_runs(vacate: Vacate) -> N
 
     worker = cli.popen("worker", env_extra=env)
     try:
-        time.sleep(2.0)
+        time.sleep(1.5)
+        assert worker.poll() is None, f"the worker died on its own; see {cli.home / 'logs'}"
     finally:
         worker.kill()
         worker.wait(timeout=30)
-    time.sleep(2.0)  # nothing runs: lease expires, the cold migration carries on
+    time.sleep(1.5)  # nothing runs: lease expires, the cold migration carries on
     resumed_at = time.monotonic()
     cli("worker", "--until-idle", env_extra=env, check=0)
 

@@ -36,7 +36,9 @@ EXPECTED: dict[MaintenanceState, frozenset[MaintenanceState]] = {
 
 ALL_PAIRS = list(itertools.product(MaintenanceState, MaintenanceState))
 ALLOWED = [
-    pytest.param(a, b, id=f"{a.value} may go to {b.value}") for a, b in ALL_PAIRS if b in EXPECTED[a]
+    pytest.param(a, b, id=f"{a.value} may go to {b.value}")
+    for a, b in ALL_PAIRS
+    if b in EXPECTED[a]
 ]
 ILLEGAL = [
     pytest.param(a, b, id=f"{a.value} may not go to {b.value}")

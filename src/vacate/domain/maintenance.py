@@ -61,3 +61,12 @@ def vacate_reason(text: str) -> str:
 
 def is_vacate_reason(reason: str | None) -> bool:
     return bool(reason) and str(reason).startswith(REASON_PREFIX)
+
+
+#: Prefix of the reasons the compute driver writes itself (libvirt: ``AUTO: Connection to
+#: libvirt lost``); it re-enables such a service on its own once the host is healthy.
+DRIVER_REASON_PREFIX = "AUTO:"
+
+
+def is_driver_reason(reason: str | None) -> bool:
+    return bool(reason) and str(reason).startswith(DRIVER_REASON_PREFIX)

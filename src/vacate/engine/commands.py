@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from vacate.domain.errors import Conflict
 from vacate.domain.jobs import Job, JobKind, JobOptions, JobStatus
-from vacate.domain.maintenance import MaintenanceState, is_vacate_reason, transition
+from vacate.domain.maintenance import MaintenanceState, transition
 from vacate.domain.model import HostName, JobId
 from vacate.engine.context import Context
 from vacate.engine.preflight import plan_for
@@ -56,6 +56,8 @@ def _queue(
         at=ctx.clock.now(),
         kind="job.queued",
         message=f"{kind.value} {host} queued by {user or 'unknown'}",
+        # What the job found, so a cancel before it starts can put it back.
+        data={"previous_state": current.state.value, "previous_reason": current.reason},
     )
     return job
 
@@ -100,19 +102,19 @@ def cancel(ctx: Context, job_id: str) -> Job:
 def _undo_queued(ctx: Context, job: Job) -> None:
     """A job cancelled before it started leaves the host as the job found it."""
     if job.kind is JobKind.ENTER_MAINTENANCE:
-        host = ctx.cloud.get_host(job.host)
-        disabled_by_us = not host.is_enabled and is_vacate_reason(host.disabled_reason)
-        back = MaintenanceState.ERROR if disabled_by_us else MaintenanceState.OPERATIONAL
         expected = MaintenanceState.ENTERING
     elif job.kind is JobKind.EXIT_MAINTENANCE:
-        back, expected = MaintenanceState.MAINTENANCE, MaintenanceState.EXITING
+        expected = MaintenanceState.EXITING
     else:
         return
+    queued = [e for e in ctx.store.list_events(job.id) if e.kind == "job.queued"]
+    found = queued[0].data if queued else {}
+    back = MaintenanceState(found.get("previous_state", MaintenanceState.OPERATIONAL.value))
     with contextlib.suppress(Conflict):  # someone moved the host on meanwhile: leave it
         ctx.store.set_maintenance(
             job.host,
             back,
-            reason="the job was cancelled before it started",
+            reason=str(found.get("previous_reason", "")),
             at=ctx.clock.now(),
             job_id=job.id,
             expected=expected,

@@ -27,6 +27,3 @@ class Context:
     #: Leases are about living processes, so they run on wall time, not simulated time.
     wall: Callable[[], float] = time.time
     observer: Observer | None = None
-    #: A move's fixed setup time: a slot is handed on this long before its move should end
-    #: (0: never early, one move per slot, as Nova's own queue does).
-    setup_lead_s: float = 5.0

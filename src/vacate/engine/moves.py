@@ -33,10 +33,9 @@ class Mover:
     def __init__(self, ctx: Context, job: Job) -> None:
         self.ctx = ctx
         self.job = job
-        #: Last (time, bytes processed) seen per migration, to estimate its throughput.
+        #: Last (time, bytes processed) seen per migration, and the throughput since then:
+        #: the ladder uses it to skip a rung that cannot help.
         self._seen: dict[MigrationId, tuple[float, float]] = {}
-        #: Moves expected to end within the setup lead time: their slot is as good as free.
-        self._ending_soon: set[InstanceId] = set()
         self._rates: dict[MigrationId, float] = {}
 
     # ------------------------------------------------------------ recording
@@ -113,21 +112,10 @@ class Mover:
             (t for t in job.tasks if t.status is TaskStatus.PENDING),
             key=lambda t: (t.order, t.instance_name),
         )
-        # Every move has a fixed setup cost (DESIGN §5). A move expected to end within that
-        # lead time no longer holds its slot, so its successor's setup overlaps its last
-        # seconds and the link is not left idle between one stream and the next.
-        holding = [t for t in active if t.instance_id not in self._ending_soon]
-
-        def overall_full() -> bool:
-            return len(holding) >= opts.max_parallel
-
-        if not pending or overall_full():
+        if not pending or len(active) >= opts.max_parallel:
             return
-        per_source = Counter(t.source for t in holding)
+        per_source = Counter(t.source for t in active)
         per_dest = Counter(t.destination for t in active if t.destination)
-
-        def source_full(source: HostName) -> bool:
-            return per_source[source] >= opts.max_per_source
 
         hosts = self.ctx.cloud.list_hosts()
         instances = self.ctx.cloud.list_instances()
@@ -140,9 +128,9 @@ class Mover:
             t.instance_id: t.destination for t in active if t.destination is not None
         }
         for task in pending:
-            if overall_full():
+            if len(active) >= opts.max_parallel:
                 break
-            if source_full(task.source):
+            if per_source[task.source] >= opts.max_per_source:
                 continue
             inst = by_id.get(task.instance_id)
             if inst is None or inst.is_gone:
@@ -173,7 +161,6 @@ class Mover:
             started = self._begin(task, inst, method, placement.host)
             if started is not None:
                 active.append(started)
-                holding.append(started)
                 per_source[started.source] += 1
                 per_dest[placement.host] += 1
                 inflight[started.instance_id] = placement.host
@@ -250,7 +237,7 @@ class Mover:
                 task, Outcome.FAILED, f"migration {task.migration_id} vanished from the cloud"
             )
             return
-        self._track(task, migration)
+        self._track(migration)
         if task.status is TaskStatus.CONFIRMING or migration.status is MigrationStatus.FINISHED:
             self._confirm(task, migration)
         elif migration.status is MigrationStatus.COMPLETED:
@@ -260,35 +247,28 @@ class Mover:
         else:
             self._watch(task, migration)
 
-    def _track(self, task: Task, migration: Migration) -> None:
-        """Estimate when the move ends from its throughput since the last look."""
+    def _track(self, migration: Migration) -> None:
+        """Measure the migration's throughput since the last look."""
         now = self.ctx.clock.now()
         before = self._seen.get(migration.id)
         self._seen[migration.id] = (now, migration.memory_processed_bytes)
-        self._ending_soon.discard(task.instance_id)
-        if migration.status not in (
-            MigrationStatus.RUNNING,
-            MigrationStatus.POST_COPY,
-        ):
+        if before is None or migration.status is not MigrationStatus.RUNNING:
             return
-        if before is None:  # first look: assume it has been sending since its setup ended
-            before = (migration.created_at + self.ctx.setup_lead_s, 0.0)
         elapsed = now - before[0]
-        rate = (migration.memory_processed_bytes - before[1]) / elapsed if elapsed > 0 else 0.0
-        # Hand the slot on one setup time ahead, plus one poll: that is when we next look.
-        lead = self.ctx.setup_lead_s + self.ctx.poll_s if self.ctx.setup_lead_s > 0 else 0.0
-        if rate > 0:
-            self._rates[migration.id] = rate
-        if rate > 0 and migration.memory_remaining_bytes / rate <= lead:
-            self._ending_soon.add(task.instance_id)
+        if elapsed > 0 and migration.memory_processed_bytes > before[1]:
+            self._rates[migration.id] = (migration.memory_processed_bytes - before[1]) / elapsed
 
     def _resume_starting(self, task: Task) -> None:
         """A worker died between recording the intent and recording the cloud's answer."""
         since = task.started_at or 0.0
+        # A failed or cancelled migration belongs to an earlier attempt: this one's is live
+        # (or done), or the cloud never got the call.
         accepted = [
             m
             for m in self.ctx.cloud.list_migrations(instance_id=task.instance_id)
-            if m.created_at >= since and m.source == task.source
+            if m.created_at >= since
+            and m.source == task.source
+            and m.status not in (MigrationStatus.FAILED, MigrationStatus.CANCELLED)
         ]
         if accepted:
             mig = accepted[-1]
@@ -321,8 +301,9 @@ class Mover:
         downtime = migration.downtime_s
         if task.method is Method.COLD:
             was_running = task.state_before in (VmState.ACTIVE.value, VmState.PAUSED.value)
-            start = task.started_at if task.started_at is not None else end
-            downtime = (end - start) if was_running else None
+            # The guest stops when the cold migration starts, not when an aborted live
+            # attempt before it did.
+            downtime = (end - migration.created_at) if was_running else None
         done = replace(
             task,
             destination=HostName(migration.dest) if migration.dest else task.destination,

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from vacate.domain.jobs import Job, JobKind, JobStatus, Method, Outcome, Task, Verdict
+from vacate.domain.jobs import Job, JobKind, Method, Outcome, Task, Verdict
 from vacate.domain.model import HostName, VmState
 from vacate.engine.context import Context
 
 
 def restore_tasks(ctx: Context, job: Job) -> list[Task]:
-    """One task per instance the last successful drain of this host moved and that is still
-    where the drain put it."""
-    drains = [
+    """One task per instance the drain that put this host where it is moved away and that is
+    still where that drain put it."""
+    drains = [  # newest first: the last enter before this exit, however it ended
         j
         for j in ctx.store.list_jobs(host=job.host)
         if j.kind is JobKind.ENTER_MAINTENANCE
-        and j.status is JobStatus.SUCCEEDED
+        and not j.status.is_active
+        and j.created_at <= job.created_at
         and j.id != job.id
     ]
     if not drains:

@@ -17,7 +17,12 @@ from vacate.domain.jobs import (
     Task,
     Verdict,
 )
-from vacate.domain.maintenance import MaintenanceState, is_vacate_reason, vacate_reason
+from vacate.domain.maintenance import (
+    MaintenanceState,
+    is_driver_reason,
+    is_vacate_reason,
+    vacate_reason,
+)
 from vacate.domain.model import HostName
 from vacate.engine.context import Context
 from vacate.engine.moves import Mover
@@ -122,14 +127,15 @@ def _preflight(ctx: Context, job: Job) -> None:
 def _disable(ctx: Context, job: Job) -> None:
     host = ctx.cloud.get_host(job.host)
     if job.kind is JobKind.EXIT_MAINTENANCE:
-        if not host.is_enabled:
-            if host.disabled_reason and not is_vacate_reason(host.disabled_reason):
-                _event(
-                    ctx,
-                    job,
-                    "service.note",
-                    f"replacing another tool's disabled reason {host.disabled_reason!r}",
-                )
+        if not host.is_enabled and is_driver_reason(host.disabled_reason):
+            # The compute driver disabled it (libvirt lost) and re-enables it when healthy.
+            _event(
+                ctx,
+                job,
+                "service.note",
+                f"left disabled: the compute driver's own reason {host.disabled_reason!r}",
+            )
+        elif not host.is_enabled:
             ctx.cloud.enable_service(job.host)
             _event(ctx, job, "service.enabled", f"compute service on {job.host} enabled")
         # Back in service before anything moves back: the scheduler may use the host again.
@@ -137,11 +143,11 @@ def _disable(ctx: Context, job: Job) -> None:
         ctx.store.update_job(job.id, phase=JobPhase.RESTORE)
         return
     reason = vacate_reason(job.options.reason or "maintenance")
-    if host.disabled_reason != reason or host.is_enabled:
-        if host.disabled_reason and not is_vacate_reason(host.disabled_reason):
-            _event(
-                ctx, job, "service.note", f"was disabled by someone else: {host.disabled_reason!r}"
-            )
+    if not host.is_enabled and not is_vacate_reason(host.disabled_reason):
+        # Disabled by someone else already: the scheduler keeps away either way, and their
+        # reason stays, so a rollback never re-enables what Vacate did not disable.
+        _event(ctx, job, "service.note", f"already disabled: {host.disabled_reason!r}")
+    elif host.disabled_reason != reason or host.is_enabled:
         ctx.cloud.disable_service(job.host, reason)
         _event(ctx, job, "service.disabled", f"compute service on {job.host} disabled: {reason}")
     ctx.store.update_job(job.id, phase=JobPhase.MOVE)
@@ -193,7 +199,8 @@ def _verify(ctx: Context, job: Job) -> None:
     why = "cancelled by the operator" if cancelled else f"{len(left)} instance(s) could not move"
     detail = f"{why}: " + "; ".join(left) if left else why
     if job.options.rollback_on_error:
-        ctx.cloud.enable_service(job.host)
+        if is_vacate_reason(ctx.cloud.get_host(job.host).disabled_reason):
+            ctx.cloud.enable_service(job.host)
         _set_state(ctx, job, MaintenanceState.OPERATIONAL, f"rolled back: {detail}")
         detail = f"rolled back ({detail})"
     else:

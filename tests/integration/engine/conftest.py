@@ -13,15 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.state import MemoryState, SimState
 from vacate.engine.context import Context
 from vacate.planning.escalation import LadderPolicy
 from vacate.store import SqlStore, open_store
 
-from .rig import Rig, RigFactory
-
-
+from .rig import LimitedSimCloud, Rig, RigFactory
 
 
 @pytest.fixture
@@ -30,7 +27,7 @@ def make_rig(tmp_path: Path) -> Iterator[RigFactory]:
     opened: list[SqlStore] = []
 
     def build(state: SimState, *, ladder: LadderPolicy | None = None, poll_s: float = 1.0) -> Rig:
-        cloud = SimCloud(MemoryState(state), speed=None)
+        cloud = LimitedSimCloud(MemoryState(state), speed=None)
         store = open_store(f"sqlite:///{tmp_path / f'vacate-{len(opened)}.db'}")
         opened.append(store)
         ctx = Context(

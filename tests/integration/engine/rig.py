@@ -14,7 +14,7 @@ from vacate.domain.model import HostName, Instance, InstanceId
 from vacate.engine import commands
 from vacate.engine.context import Context
 from vacate.engine.runner import run_one
-from vacate.ports.cloud import Migration, MigrationStatus
+from vacate.ports.cloud import CloudCapabilities, Migration, MigrationStatus
 from vacate.store import SqlStore
 
 #: A drain in these tests takes simulated minutes; hours mean the engine is stuck.
@@ -25,13 +25,23 @@ MAX_STEPS = 20_000
 JobObserver = Callable[[Job], None]
 
 
+class LimitedSimCloud(SimCloud):
+    """The simulated cloud, minus the controls a test says its backend lacks."""
+
+    lacking: dict[str, bool]
+
+    @property
+    def capabilities(self) -> CloudCapabilities:
+        return replace(super().capabilities, **getattr(self, "lacking", {}))
+
+
 class RunawayDrain(AssertionError):
     """The engine kept going far beyond what the scenario needs."""
 
 
 @dataclass
 class Rig:
-    cloud: SimCloud
+    cloud: LimitedSimCloud
     store: SqlStore
     ctx: Context
     #: Called with the job after every step of every run (the engine's observer hook).
@@ -87,8 +97,8 @@ class Rig:
         return [m for m in self.cloud.list_migrations() if not m.status.is_terminal]
 
     def set_capabilities(self, **changes: bool) -> None:
-        """A backend that lacks some controls (the instance attribute shadows the class one)."""
-        self.cloud.capabilities = replace(SimCloud.capabilities, **changes)  # type: ignore[misc]
+        """From now on the cloud offers these controls or not (``post_copy=False`` ...)."""
+        self.cloud.lacking = changes
 
 
 RigFactory = Callable[..., Rig]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from vacate.domain.errors import Conflict
 from vacate.domain.jobs import Job, JobStatus, Outcome
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, ServiceStatus, VmState
@@ -99,21 +100,11 @@ def test_cancelling_mid_drain_with_rollback_brings_the_host_back_into_service(
 def test_a_finished_job_cannot_be_cancelled(make_rig: RigFactory) -> None:
     rig = make_rig(cloud_of([vm("a")]))
     job = rig.drain("src")
-    with pytest.raises(Exception, match="already succeeded"):
+    with pytest.raises(Conflict, match="already succeeded"):
         commands.cancel(rig.ctx, job.id)
     assert rig.store.get_job(job.id).status is JobStatus.SUCCEEDED
 
 
-STUCK = (
-    "BUG: cancelling a queued job leaves the host in the state _queue wrote for it: "
-    "commands.py _queue sets 'entering'/'exiting' when the job is queued, store "
-    "request_cancel (sql.py) marks a queued job cancelled at once, no worker ever runs it, and "
-    "commands.cancel never restores the state; the host then refuses both enter and exit "
-    "(IllegalTransition) forever"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=STUCK)
 def test_cancelling_a_queued_enter_leaves_the_host_operational_and_enterable(
     make_rig: RigFactory,
 ) -> None:
@@ -127,7 +118,6 @@ def test_cancelling_a_queued_enter_leaves_the_host_operational_and_enterable(
     assert rig.drain("src").status is JobStatus.SUCCEEDED
 
 
-@pytest.mark.xfail(strict=True, reason=STUCK)
 def test_cancelling_a_queued_exit_leaves_the_host_in_maintenance_and_exitable(
     make_rig: RigFactory,
 ) -> None:
@@ -139,3 +129,31 @@ def test_cancelling_a_queued_exit_leaves_the_host_in_maintenance_and_exitable(
 
     assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.MAINTENANCE
     assert rig.run(rig.exit("src")).status is JobStatus.SUCCEEDED
+
+
+def test_cancelling_a_queued_enter_on_a_host_in_error_leaves_it_in_error(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("a"), vm("frozen", vm_state="suspended")]))
+    assert rig.drain("src").status is JobStatus.FAILED
+    assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.ERROR
+    job = rig.enter("src")
+
+    commands.cancel(rig.ctx, job.id)
+
+    assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.ERROR
+    assert rig.cloud.get_host("src").service_status is ServiceStatus.DISABLED
+
+
+def test_cancelling_a_queued_enter_on_a_host_reported_down_leaves_it_down(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("a")]))
+    # What a host-down report leaves behind: the service forced down, the host marked down.
+    rig.cloud.force_down("src", True)
+    rig.store.set_maintenance(HostName("src"), MaintenanceState.DOWN, reason="dead", at=0.0)
+    job = rig.enter("src")
+
+    commands.cancel(rig.ctx, job.id)
+
+    assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.DOWN

@@ -134,14 +134,6 @@ def test_a_worker_killed_after_the_cloud_finished_the_move_records_it_as_moved(
     assert_moved_once_each(rig, finished)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a task left 'starting' on its second attempt adopts its first attempt's failed "
-    "migration instead of asking the cloud again: moves.py Mover._resume_starting picks "
-    "migrations with created_at >= task.started_at, but started_at is the first attempt's "
-    "start (Mover._begin keeps it), so accepted[-1] is attempt 1's failed migration; the task "
-    "is then finished FAILED ('after 2 attempts') though attempt 2 never reached the cloud",
-)
 def test_a_retry_interrupted_before_the_cloud_call_is_asked_again_not_failed(
     make_rig: RigFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,3 +181,32 @@ def test_a_job_resumed_at_every_phase_ends_the_same(make_rig: RigFactory) -> Non
         finished = fresh_worker_finishes(rig, job)
 
         assert_moved_once_each(rig, finished)
+
+
+def test_a_worker_killed_between_confirming_a_cold_move_and_recording_it_finishes_cleanly(
+    make_rig: RigFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = make_rig(cloud_of([vm("off", vm_state="stopped")]))
+    real = rig.cloud.confirm_resize
+
+    def confirm_then_die(instance_id: InstanceId) -> None:
+        real(instance_id)
+        raise WorkerDied("killed after confirming")
+
+    monkeypatch.setattr(rig.cloud, "confirm_resize", confirm_then_die)
+    job = rig.enter("src")
+    with pytest.raises(WorkerDied):
+        run_one(rig.ctx, job.id)
+    (task,) = rig.store.get_job(job.id).tasks
+    assert task.status is TaskStatus.CONFIRMING
+    monkeypatch.undo()
+
+    finished = fresh_worker_finishes(rig, job)
+
+    assert finished.status is JobStatus.SUCCEEDED, finished.message
+    (task,) = finished.tasks
+    assert task.outcome is Outcome.MOVED and task.method is Method.COLD
+    (migration,) = rig.migrations("off")
+    assert migration.kind is MigrationKind.COLD and migration.status is MigrationStatus.COMPLETED
+    off = rig.cloud.get_instance(InstanceId("off"))
+    assert off.host == task.destination and off.vm_state.value == "stopped"

@@ -3,13 +3,15 @@ mid-migration is replaced, and nothing lands on it."""
 
 from __future__ import annotations
 
-from vacate.domain.jobs import JobOptions, JobStatus, Outcome
+from collections.abc import Callable
+
+from vacate.domain.jobs import Job, JobOptions, JobPhase, JobStatus, Outcome
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, InstanceId, ServiceState, VmState
 from vacate.engine import commands
 from vacate.ports.cloud import MigrationStatus
 
-from .rig import RigFactory, cloud_of, vm
+from .rig import Rig, RigFactory, cloud_of, vm
 
 INJECTED = "injected migration failure"
 
@@ -116,3 +118,50 @@ def test_nothing_lands_on_a_destination_that_died_during_the_drain(make_rig: Rig
             assert task.reason, f"{task.instance_name} was not moved and says nothing"
             assert rig.cloud.get_instance(task.instance_id).host == "src"
     assert {i.id for i in rig.cloud.list_instances()} == set(names)
+
+
+def stop_after_planning(rig: Rig, then: Callable[[], None]) -> None:
+    """Observer: once the plan is recorded and the host disabled, change the world once."""
+    fired: list[bool] = []
+
+    def observer(job: Job) -> None:
+        if job.phase is JobPhase.MOVE and not fired:
+            fired.append(True)
+            then()
+
+    rig.observers.append(observer)
+
+
+def test_a_planned_destination_disabled_after_planning_is_replaced_by_another(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("a")], destinations=("d1", "d2")))
+    (item,) = commands.preflight(rig.ctx, "src", JobOptions()).items
+    planned = item.destination
+    assert planned is not None
+    stop_after_planning(rig, lambda: rig.cloud.disable_service(planned, "AUTO: lost"))
+
+    job = rig.drain("src")
+
+    assert job.status is JobStatus.SUCCEEDED, job.message
+    (task,) = job.tasks
+    assert task.planned_destination == planned
+    assert task.outcome is Outcome.MOVED and task.destination not in (planned, "src")
+    assert [m.dest for m in rig.migrations("a")] == [task.destination]
+
+
+def test_an_instance_whose_only_destination_went_away_is_blocked_with_the_filters_reason(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("a")], destinations=("d1",)))
+    stop_after_planning(rig, lambda: rig.cloud.disable_service("d1", "AUTO: lost"))
+
+    job = rig.drain("src")
+
+    assert job.status is JobStatus.FAILED
+    (task,) = job.tasks
+    assert task.outcome is Outcome.BLOCKED
+    assert "ComputeFilter" in task.reason and "d1" in task.reason
+    assert rig.migrations() == []
+    assert rig.cloud.get_instance(InstanceId("a")).host == "src"
+    assert "a (" in rig.store.get_maintenance(HostName("src")).reason

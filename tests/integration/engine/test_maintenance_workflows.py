@@ -7,6 +7,7 @@ on what the store recorded, never on what the test itself set up.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -14,8 +15,9 @@ from vacate.clouds.sim.generate import generate
 from vacate.domain.errors import Conflict, IllegalTransition, NotFound
 from vacate.domain.jobs import JobKind, JobOptions, JobStatus, Method, Outcome, Verdict
 from vacate.domain.maintenance import MaintenanceState
-from vacate.domain.model import HostName, ServiceStatus, VmState
+from vacate.domain.model import HostName, PowerState, ServiceStatus, VmState
 from vacate.engine import commands
+from vacate.engine.runner import run_until_idle
 from vacate.engine.views import job_to_dict
 from vacate.ports.cloud import MigrationKind, MigrationStatus
 
@@ -63,7 +65,8 @@ def test_every_moved_task_records_its_full_result(make_rig: RigFactory) -> None:
     job = rig.drain(HOST)
     assert job.status is JobStatus.SUCCEEDED, job.message
     assert {t.instance_id for t in job.tasks} == {
-        i.id for i in generate(hosts=4, instances=30, seed=SEED).instances.values()
+        i.id
+        for i in generate(hosts=4, instances=30, seed=SEED).instances.values()
         if i.host == HOST
     }
     methods = Counter(t.method for t in job.tasks)
@@ -166,10 +169,6 @@ def test_a_host_in_error_can_be_entered_again_once_the_blocker_is_gone(
     rig = make_rig(cloud_of(BLOCKED_CLOUD))
     assert rig.drain("src").status is JobStatus.FAILED
     with rig.cloud.session() as state:  # the owner resumes the guest
-        from dataclasses import replace
-
-        from vacate.domain.model import PowerState
-
         frozen = state.instances["frozen"]
         state.instances["frozen"] = replace(
             frozen, vm_state=VmState.ACTIVE, power_state=PowerState.RUNNING
@@ -295,3 +294,72 @@ def test_migrate_instances_empties_the_host_without_touching_its_service_or_stat
     assert rig.cloud.get_host("src").service_status is ServiceStatus.ENABLED
     assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.OPERATIONAL
     assert all(m.status is MigrationStatus.COMPLETED for m in rig.migrations())
+
+
+def test_a_rollback_leaves_a_service_that_another_tool_disabled_disabled(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of(BLOCKED_CLOUD))
+    rig.cloud.disable_service("src", "AUTO: Connection to libvirt lost")
+
+    job = rig.drain("src", rollback_on_error=True)
+
+    assert job.status is JobStatus.FAILED
+    host = rig.cloud.get_host("src")
+    assert host.service_status is ServiceStatus.DISABLED
+    assert host.disabled_reason == "AUTO: Connection to libvirt lost"
+
+
+def test_two_hosts_drained_one_after_the_other_never_swap_instances(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(
+        cloud_of(
+            [vm("a1", host="h1"), vm("a2", host="h1"), vm("b1", host="h2"), vm("b2", host="h2")],
+            source="h1",
+            destinations=("h2", "h3", "h4"),
+        )
+    )
+    first, second = rig.enter("h1"), rig.enter("h2")
+
+    done = run_until_idle(rig.ctx)
+
+    assert [j.id for j in done] == [first.id, second.id]
+    assert all(j.status is JobStatus.SUCCEEDED for j in done), [j.message for j in done]
+    hosts = rig.hosts_of()
+    assert set(hosts.values()) <= {"h3", "h4"}, hosts
+    for job in done:
+        for task in job.tasks:
+            assert task.destination not in ("h1", "h2")
+
+
+def test_restore_after_a_failed_drain_brings_back_what_that_drain_moved_and_nothing_else(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("a"), vm("b")]))
+    assert rig.drain("src").status is JobStatus.SUCCEEDED
+    assert rig.run(rig.exit("src")).status is JobStatus.SUCCEEDED  # a and b stay away
+    long_gone = rig.hosts_of()
+    with rig.cloud.session() as state:  # weeks later the host holds new guests
+        a = state.instances["a"]
+        state.instances["c"] = replace(a, id="c", name="c", host="src", addresses=("10.9.0.3",))
+        state.instances["frozen"] = replace(
+            a,
+            id="frozen",
+            name="frozen",
+            host="src",
+            vm_state=VmState.SUSPENDED,
+            power_state=PowerState.SUSPENDED,
+            addresses=("10.9.0.4",),
+        )
+    failed = rig.drain("src")
+    assert failed.status is JobStatus.FAILED
+    c_moved_to = rig.cloud.get_instance("c").host  # type: ignore[arg-type]
+    assert c_moved_to != "src"
+
+    back = rig.run(rig.exit("src", restore=True))
+
+    hosts = rig.hosts_of()
+    assert hosts["c"] == "src", "the instance this maintenance moved did not come back"
+    assert (hosts["a"], hosts["b"]) == (long_gone["a"], long_gone["b"])
+    assert {t.instance_id for t in back.tasks} == {"c"}

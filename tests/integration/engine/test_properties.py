@@ -16,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import generate
 from vacate.clouds.sim.state import MemoryState
 from vacate.domain.jobs import JobOptions, JobStatus, Outcome
@@ -26,7 +25,7 @@ from vacate.engine.context import Context
 from vacate.planning.hoststate import build_host_states
 from vacate.store import open_store
 
-from .rig import Rig
+from .rig import LimitedSimCloud, Rig
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def rig_for(scenario: Scenario, tmp: pytest.TempPathFactory) -> Iterator[tuple[R
     ranked = sorted(state.hosts, key=lambda h: (-busy[h], h))
     source = HostName(ranked[scenario.drain_rank])
     others = sorted(h for h in state.hosts if h != source)
-    cloud = SimCloud(MemoryState(state), speed=None)
+    cloud = LimitedSimCloud(MemoryState(state), speed=None)
     store = open_store(f"sqlite:///{tmp.mktemp('prop') / 'vacate.db'}")
     ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="prop", poll_s=1.0)
     rig = Rig(cloud=cloud, store=store, ctx=ctx)
