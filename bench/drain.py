@@ -102,7 +102,6 @@ def strategies(count: int) -> list[Strategy]:
             "one-at-a-time",
             JobOptions(reason="bench", max_parallel=1, max_per_source=1, max_per_destination=1),
             nova,
-            0.0,
             5.0,
         ),
         Strategy(
@@ -111,7 +110,6 @@ def strategies(count: int) -> list[Strategy]:
                 reason="bench", max_parallel=count, max_per_source=count, max_per_destination=count
             ),
             nova,
-            0.0,
             5.0,
         ),
     ]
