@@ -10,9 +10,9 @@ from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import from_mapping
 from vacate.clouds.sim.state import MemoryState
 from vacate.domain.errors import Conflict, IllegalTransition, NotFound
-from vacate.domain.jobs import JobOptions, JobStatus
+from vacate.domain.jobs import JobOptions, JobStatus, Outcome, Task
 from vacate.domain.maintenance import MaintenanceState
-from vacate.domain.model import HostName
+from vacate.domain.model import HostName, InstanceId
 from vacate.engine import commands
 from vacate.engine.context import Context
 from vacate.engine.runner import run_one
@@ -97,3 +97,42 @@ def test_host_views_count_what_runs_on_each_host(ctx: Context) -> None:
     assert views["a"]["ram_mb_used"] == 4096 + 2048
     assert views["b"]["instance_count"] == 0
     assert views["a"]["vcpus_capacity"] == 32 * 4
+
+
+def test_a_plan_saved_just_before_a_crash_never_moves_a_blocked_instance(tmp_path: Path) -> None:
+    """The worker died after storing the plan's tasks, before closing the blocked ones."""
+    spec = {
+        "hosts": [{"name": "a"}, {"name": "b"}],
+        "instances": [
+            {"id": "ok", "name": "ok", "host": "a", "flavor": "m1.small"},
+            {"id": "zz", "name": "zz", "host": "a", "flavor": "m1.small", "vm_state": "suspended"},
+        ],
+    }
+    cloud = SimCloud(MemoryState(from_mapping(spec)), speed=None)
+    store = open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="t", poll_s=1.0)
+    job = commands.migrate_instances(ctx, "a", JobOptions())
+    plan = commands.preflight(ctx, "a", JobOptions())
+    store.put_tasks(
+        job.id,
+        [
+            Task(
+                job_id=job.id,
+                instance_id=item.instance.id,
+                instance_name=item.instance.name,
+                state_before=item.instance.vm_state.value,
+                verdict=item.verdict,
+                source=HostName("a"),
+                planned_destination=item.destination,
+                reason=item.reason,
+            )
+            for item in plan.items
+        ],
+    )
+    finished = run_one(ctx, job.id)
+    assert finished is not None
+    blocked = store.get_job(job.id).task(InstanceId("zz"))
+    assert blocked.outcome is Outcome.BLOCKED
+    assert "suspended" in blocked.reason
+    assert cloud.list_migrations(instance_id=InstanceId("zz")) == []
+    assert cloud.get_instance(InstanceId("ok")).host == "b"

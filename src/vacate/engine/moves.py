@@ -109,7 +109,7 @@ class Mover:
         opts = job.options
         active = [t for t in job.tasks if t.status in ACTIVE_STATUSES]
         pending = sorted(
-            (t for t in job.tasks if t.status is TaskStatus.PENDING),
+            (t for t in job.tasks if t.status is TaskStatus.PENDING and t.verdict.moves),
             key=lambda t: (t.order, t.instance_name),
         )
         if not pending or len(active) >= opts.max_parallel:

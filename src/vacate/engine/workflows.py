@@ -106,12 +106,6 @@ def _preflight(ctx: Context, job: Job) -> None:
             for item in plan.items
         ]
         ctx.store.put_tasks(job.id, tasks)
-        now = ctx.clock.now()
-        for task in tasks:
-            if task.verdict is Verdict.SKIP:
-                ctx.store.save_task(task.finish(Outcome.SKIPPED, task.reason, at=now))
-            elif task.verdict is Verdict.BLOCKED:
-                ctx.store.save_task(task.finish(Outcome.BLOCKED, task.reason, at=now))
         moving = sum(1 for t in tasks if t.verdict.moves)
         _event(
             ctx,
@@ -120,6 +114,12 @@ def _preflight(ctx: Context, job: Job) -> None:
             f"{len(tasks)} instance(s) on {job.host}: {moving} to move, "
             f"{len(tasks) - moving} skipped or blocked",
         )
+    # Close what will not move — again after a crash, if the first run died half-way.
+    now = ctx.clock.now()
+    outcomes = {Verdict.SKIP: Outcome.SKIPPED, Verdict.BLOCKED: Outcome.BLOCKED}
+    for task in ctx.store.get_job(job.id).tasks:
+        if task.verdict in outcomes and not task.is_done:
+            ctx.store.save_task(task.finish(outcomes[task.verdict], task.reason, at=now))
     next_phase = JobPhase.DISABLE if job.kind is JobKind.ENTER_MAINTENANCE else JobPhase.MOVE
     ctx.store.update_job(job.id, phase=next_phase)
 
