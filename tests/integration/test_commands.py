@@ -9,7 +9,7 @@ import pytest
 from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import from_mapping
 from vacate.clouds.sim.state import MemoryState
-from vacate.domain.errors import Conflict, IllegalTransition, NotFound
+from vacate.domain.errors import Conflict, IllegalTransition, NotFound, PermanentError
 from vacate.domain.jobs import JobOptions, JobStatus, Outcome, Task
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, InstanceId
@@ -136,3 +136,42 @@ def test_a_plan_saved_just_before_a_crash_never_moves_a_blocked_instance(tmp_pat
     assert "suspended" in blocked.reason
     assert cloud.list_migrations(instance_id=InstanceId("zz")) == []
     assert cloud.get_instance(InstanceId("ok")).host == "b"
+
+
+class RefusingCloud(SimCloud):
+    """A cloud whose compute API refuses to disable services (a unit-test seam)."""
+
+    def disable_service(self, host: str, reason: str) -> None:
+        raise PermanentError(f"policy does not allow disabling {host}")
+
+
+def test_a_step_the_cloud_refuses_for_good_fails_the_job_and_says_why(tmp_path: Path) -> None:
+    cloud = RefusingCloud(MemoryState(from_mapping(CLOUD)), speed=None)
+    store = open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="t", poll_s=1.0)
+    job = commands.enter_maintenance(ctx, "a", JobOptions(reason="fw"))
+    finished = run_one(ctx, job.id)
+    assert finished is not None
+    assert finished.status is JobStatus.FAILED
+    assert "policy does not allow disabling a" in finished.message
+    record = store.get_maintenance(HostName("a"))
+    assert record.state is MaintenanceState.ERROR
+    assert "policy does not allow" in record.reason
+    assert cloud.list_migrations() == []
+
+
+def test_an_override_the_policy_table_forbids_is_refused_before_anything_is_queued(
+    ctx: Context,
+) -> None:
+    with pytest.raises(ValueError, match="suspended=live is not possible"):
+        commands.enter_maintenance(ctx, "a", JobOptions(state_policy=(("suspended", "live"),)))
+    assert ctx.store.list_jobs() == []
+    assert state_of(ctx, "a") is MaintenanceState.OPERATIONAL
+
+
+def test_an_unknown_target_is_refused_by_name_before_anything_is_queued(ctx: Context) -> None:
+    with pytest.raises(NotFound, match="'nowhere'"):
+        commands.enter_maintenance(ctx, "a", JobOptions(target=HostName("nowhere")))
+    with pytest.raises(ValueError, match="host being drained"):
+        commands.migrate_instances(ctx, "a", JobOptions(target=HostName("a")))
+    assert ctx.store.list_jobs() == []

@@ -21,16 +21,16 @@ from vacate.cli.progress import JobProgress
 from vacate.cli.summary import lower_bound_for
 from vacate.domain.errors import Conflict, NotFound, VacateError
 from vacate.domain.jobs import Job, JobOptions, JobStatus, Method
-from vacate.domain.model import VmState
 from vacate.engine import commands
 from vacate.engine.runner import run_one, run_until_idle
 from vacate.engine.views import host_views, instance_to_dict, job_to_dict, plan_to_dict
+from vacate.planning.policy import parse_state_policy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
 
 # Not a terminal (a pipe, CI): wide enough that the results table stays readable.
 console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line: scripts grep it
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -72,17 +72,18 @@ def _app() -> bootstrap.App:
 
 # ------------------------------------------------------------------ options
 def _parse_policy(values: list[str]) -> tuple[tuple[str, str], ...]:
+    """``STATE=ACTION`` pairs, checked against the policy table itself (what the plan suggests
+    is exactly what is accepted)."""
     pairs = []
-    states = {s.value for s in VmState}
     for value in values:
         state, sep, action = value.partition("=")
-        if not sep or state not in states or action not in ("live", "cold", "skip"):
-            raise typer.BadParameter(
-                f"{value!r}: expected STATE=ACTION with STATE one of {', '.join(sorted(states))} "
-                "and ACTION one of live, cold, skip",
-                param_hint="--policy",
-            )
-        pairs.append((state, action))
+        if not sep:
+            raise typer.BadParameter(f"{value!r}: expected STATE=ACTION", param_hint="--policy")
+        pairs.append((state.strip().lower(), action.strip().lower()))
+    try:
+        parse_state_policy(pairs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--policy") from None
     return tuple(pairs)
 
 

@@ -16,12 +16,23 @@ from vacate.domain.maintenance import MaintenanceState, transition
 from vacate.domain.model import HostName, JobId
 from vacate.engine.context import Context
 from vacate.engine.preflight import plan_for
+from vacate.planning.policy import parse_state_policy
 from vacate.planning.preflight import DrainPlan
 
 
 def _exact_host(ctx: Context, host: str) -> HostName:
     """Exact names only: prefix matching has drained the wrong host before."""
     return HostName(ctx.cloud.get_host(host).name)
+
+
+def _checked(ctx: Context, host: HostName, options: JobOptions) -> JobOptions:
+    """Refuse, before anything is queued, what the job could only fail on later."""
+    parse_state_policy(options.state_policy)  # ValueError names the bad override
+    if options.target is not None:
+        target = _exact_host(ctx, options.target)  # NotFound names it
+        if target == host:
+            raise ValueError(f"--target {target} is the host being drained")
+    return options
 
 
 def _queue(
@@ -64,6 +75,7 @@ def _queue(
 
 def enter_maintenance(ctx: Context, host: str, options: JobOptions, *, user: str = "") -> Job:
     name = _exact_host(ctx, host)
+    options = _checked(ctx, name, options)
     return _queue(ctx, JobKind.ENTER_MAINTENANCE, name, options, user, MaintenanceState.ENTERING)
 
 
@@ -76,6 +88,7 @@ def exit_maintenance(ctx: Context, host: str, *, restore: bool = False, user: st
 def migrate_instances(ctx: Context, host: str, options: JobOptions, *, user: str = "") -> Job:
     """Drain without the maintenance flag (the Horizon "Migrate instances" button)."""
     name = _exact_host(ctx, host)
+    options = _checked(ctx, name, options)
     return _queue(
         ctx, JobKind.MIGRATE_INSTANCES, name, replace(options, rollback_on_error=False), user, None
     )
@@ -83,7 +96,8 @@ def migrate_instances(ctx: Context, host: str, options: JobOptions, *, user: str
 
 def preflight(ctx: Context, host: str, options: JobOptions) -> DrainPlan:
     """The plan alone: what a drain would do now, touching nothing (``--dry-run``)."""
-    return plan_for(ctx.cloud, ctx.store, _exact_host(ctx, host), options)
+    name = _exact_host(ctx, host)
+    return plan_for(ctx.cloud, ctx.store, name, _checked(ctx, name, options))
 
 
 def cancel(ctx: Context, job_id: str) -> Job:

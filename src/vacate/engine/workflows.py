@@ -6,7 +6,7 @@ worker that resumes a job picks up at the recorded phase (DESIGN §3: a reconcil
 
 from __future__ import annotations
 
-from vacate.domain.errors import Conflict
+from vacate.domain.errors import Conflict, NotFound, PermanentError, TemporaryError
 from vacate.domain.jobs import (
     Job,
     JobKind,
@@ -52,9 +52,23 @@ def run_job(ctx: Context, job: Job) -> Job:
             return job
         if job.phase is JobPhase.DONE:
             return job
-        _run_phase(ctx, job, mover)
+        try:
+            _run_phase(ctx, job, mover)
+        except (TemporaryError, Conflict) as exc:  # the cloud is busy: the step is retried
+            _event(ctx, job, "job.retry", f"{job.phase.value}: {exc}; retrying")
+            ctx.clock.sleep(exc.delay if isinstance(exc, TemporaryError) else ctx.poll_s)
+        except (PermanentError, NotFound, ValueError) as exc:
+            return fail_job(ctx, job, f"{job.phase.value} failed: {exc}")
         if ctx.observer is not None:
             ctx.observer(ctx.store.get_job(job.id))
+
+
+def fail_job(ctx: Context, job: Job, message: str) -> Job:
+    """End a job that cannot go on; a host it was taking into maintenance says why."""
+    if job.kind is JobKind.ENTER_MAINTENANCE:
+        _set_state(ctx, job, MaintenanceState.ERROR, message)
+    _close(ctx, job, JobStatus.FAILED, message, ctx.clock.now())
+    return ctx.store.get_job(job.id)
 
 
 def _renew(ctx: Context, job: Job) -> None:

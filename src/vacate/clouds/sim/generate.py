@@ -173,8 +173,13 @@ def _with_host(inst: Instance, host: HostName, state: SimState) -> Instance:
 
 # ---------------------------------------------------------------------- YAML
 def load_yaml(path: Path) -> SimState:
-    """A cloud described exactly: hosts, groups, flavors and instances (see docs/sim.md)."""
-    data = yaml.safe_load(path.read_text())
+    """A cloud described exactly: hosts, groups, flavors and instances (see README)."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping with 'hosts' and 'instances'")
     return from_mapping(data)
