@@ -17,10 +17,16 @@ from rich.console import Console
 
 from vacate import bootstrap
 from vacate.cli import render
+from vacate.cli.demo import run_demo
 from vacate.cli.progress import JobProgress
 from vacate.cli.summary import lower_bound_for
+from vacate.clouds.sim import generate
+from vacate.clouds.sim.generate import FLAVORS
+from vacate.clouds.sim.state import FileState
 from vacate.domain.errors import Conflict, NotFound, VacateError
 from vacate.domain.jobs import Job, JobOptions, JobStatus, Method
+from vacate.domain.maintenance import vacate_reason
+from vacate.domain.model import HostName, InstanceId, JobId
 from vacate.engine import commands
 from vacate.engine.runner import run_one, run_until_idle
 from vacate.engine.views import host_views, instance_to_dict, job_to_dict, plan_to_dict
@@ -111,8 +117,6 @@ def _options(
     ):
         if value < 1:
             raise typer.BadParameter(f"{name} must be at least 1, not {value}")
-    from vacate.domain.model import HostName
-
     return JobOptions(
         reason=reason,
         force_method=Method.LIVE if live else Method.COLD if cold else None,
@@ -383,8 +387,6 @@ def host_update(
     name = a.ctx.cloud.get_host(host).name
     code = EXIT_OK
     if status is OnOff.DISABLE:
-        from vacate.domain.maintenance import vacate_reason
-
         a.ctx.cloud.disable_service(name, vacate_reason(reason))
     elif status is OnOff.ENABLE:
         a.ctx.cloud.enable_service(name)
@@ -443,8 +445,6 @@ def job_list(
 @job_app.command("show")
 def job_show(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
     """A job with every instance's result."""
-    from vacate.domain.model import JobId
-
     a = _app()
     job = a.ctx.store.get_job(JobId(job_id))
     if fmt is Format.JSON:
@@ -457,8 +457,6 @@ def job_show(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
 @job_app.command("watch")
 def job_watch(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
     """Follow a job until it ends (a worker must be running it)."""
-    from vacate.domain.model import JobId
-
     a = _app()
     job = a.ctx.store.get_job(JobId(job_id))
     if fmt is Format.TABLE:
@@ -511,9 +509,6 @@ def sim_init(
     ] = None,
 ) -> None:
     """Create (or replace) the simulated cloud."""
-    from vacate.clouds.sim import generate
-    from vacate.clouds.sim.state import FileState
-
     if hosts < 2:
         raise typer.BadParameter("at least 2 hosts", param_hint="--hosts")
     state = (
@@ -537,8 +532,6 @@ def sim_boot(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Boot instances through the cloud's scheduler (never onto a disabled or down host)."""
-    from vacate.clouds.sim.generate import FLAVORS
-
     if flavor not in FLAVORS:
         raise typer.BadParameter(
             f"unknown flavor {flavor!r}; known: {', '.join(FLAVORS)}", param_hint="--flavor"
@@ -560,8 +553,6 @@ def sim_fail_migration(
     ] = 0.5,
 ) -> None:
     """Failure injection: this instance's next migrations fail."""
-    from vacate.domain.model import InstanceId
-
     _app().sim.inject_migration_failure(InstanceId(instance_id), count=count, at_fraction=at)
 
 
@@ -577,8 +568,6 @@ def sim_kill_host(
 @app.command("demo")
 def demo() -> None:
     """Build a simulated cloud, drain its busiest host, show the results, and bring it back."""
-    from vacate.cli.demo import run_demo
-
     raise typer.Exit(run_demo(console))
 
 
