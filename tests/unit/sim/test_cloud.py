@@ -249,3 +249,9 @@ def test_the_instance_addresses_never_change_when_it_moves() -> None:
     after = cloud.get_instance(InstanceId("i-run"))
     assert after.host == "c"
     assert replace(after, host=before.host) == before
+
+
+def test_a_missing_cloud_says_how_to_make_one(tmp_path: Path) -> None:
+    cloud = SimCloud(FileState(tmp_path / "sim.json"), speed=None)
+    with pytest.raises(NotFound, match="vacate sim init"):
+        cloud.list_hosts()

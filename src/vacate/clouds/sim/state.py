@@ -121,6 +121,14 @@ class SimState:
         )
 
 
+class NoCloudYet(NotFound):
+    """``$VACATE_HOME`` has no simulated cloud: the message says how to make one."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__("simulated cloud", str(path))
+        self.args = (f"no simulated cloud in {path.parent}: create one with `vacate sim init`",)
+
+
 class StateHolder(Protocol):
     def session(self) -> contextlib.AbstractContextManager[SimState]:
         """Exclusive access to the state; changes are kept when the block ends."""
@@ -158,7 +166,7 @@ class FileState:
     def session(self) -> Iterator[SimState]:
         with self._locked():
             if not self.path.exists():
-                raise NotFound("simulated cloud", str(self.path))
+                raise NoCloudYet(self.path)
             state = SimState.from_dict(json.loads(self.path.read_text()))
             yield state
             self._save(state)
