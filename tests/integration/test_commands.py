@@ -175,3 +175,23 @@ def test_an_unknown_target_is_refused_by_name_before_anything_is_queued(ctx: Con
     with pytest.raises(ValueError, match="host being drained"):
         commands.migrate_instances(ctx, "a", JobOptions(target=HostName("a")))
     assert ctx.store.list_jobs() == []
+
+
+def test_a_busy_planned_destination_gives_way_to_the_next_best_free_one(tmp_path: Path) -> None:
+    spec = {
+        "hosts": [{"name": "a"}, {"name": "big", "ram_mb": 262144}, {"name": "small"}],
+        "instances": [
+            {"id": f"i{n}", "name": f"v{n}", "host": "a", "flavor": "m1.small"} for n in range(2)
+        ],
+    }
+    cloud = SimCloud(MemoryState(from_mapping(spec)), speed=None)
+    store = open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="t", poll_s=1.0)
+    options = JobOptions(max_per_destination=1)
+    plan = commands.preflight(ctx, "a", options)
+    assert {i.destination for i in plan.items} == {"big"}  # the spread weigher's choice
+    job = commands.migrate_instances(ctx, "a", options)
+    assert run_one(ctx, job.id) is not None
+    migrations = cloud.list_migrations()
+    assert {m.dest for m in migrations} == {"big", "small"}
+    assert {m.created_at for m in migrations} == {0.0}  # neither waited for the other

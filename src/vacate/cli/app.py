@@ -29,7 +29,13 @@ from vacate.domain.maintenance import vacate_reason
 from vacate.domain.model import HostName, InstanceId, JobId
 from vacate.engine import commands
 from vacate.engine.runner import run_one, run_until_idle
-from vacate.engine.views import host_views, instance_to_dict, job_to_dict, plan_to_dict
+from vacate.engine.views import (
+    event_to_dict,
+    host_views,
+    instance_to_dict,
+    job_to_dict,
+    plan_to_dict,
+)
 from vacate.planning.policy import parse_state_policy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
@@ -443,15 +449,25 @@ def job_list(
 
 
 @job_app.command("show")
-def job_show(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
-    """A job with every instance's result."""
+def job_show(
+    job_id: str,
+    events: Annotated[bool, typer.Option("--events", help="Also the job's event log.")] = False,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """A job with every instance's result (and, with --events, everything that happened)."""
     a = _app()
     job = a.ctx.store.get_job(JobId(job_id))
+    log = a.ctx.store.list_events(job.id) if events else []
     if fmt is Format.JSON:
-        _json(job_to_dict(job))
-    else:
-        console.print(render.results_table(job))
-        console.print(f"[bold]{job.status.value}[/] ({job.phase.value}): {job.message}")
+        data = job_to_dict(job)
+        if events:
+            data["events"] = [event_to_dict(e) for e in log]
+        _json(data)
+        return
+    console.print(render.results_table(job))
+    if events:
+        console.print(render.events_table(log))
+    console.print(f"[bold]{job.status.value}[/] ({job.phase.value}): {job.message}")
 
 
 @job_app.command("watch")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from vacate.domain.jobs import Job, Outcome
+from vacate.domain.jobs import Event, Job, Outcome
 from vacate.domain.model import Instance
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
@@ -123,6 +123,16 @@ def results_table(job: Job) -> Table:
             f"[{style}]{outcome}[/]" if style else outcome,
             t.reason,
         )
+    return table
+
+
+def events_table(events: list[Event]) -> Table:
+    table = Table(title=f"Events ({len(events)})")
+    for col in ("#", "at s", "kind", "message"):
+        table.add_column(col)
+    start = events[0].at if events else 0.0
+    for e in events:
+        table.add_row(str(e.seq), f"{e.at - start:.1f}", e.kind, e.message)
     return table
 
 

@@ -156,14 +156,29 @@ class Mover:
                     self._finish(task, Outcome.BLOCKED, placement.reason)
                 continue  # room may free up when running moves finish
             if per_dest[placement.host] >= opts.max_per_destination:
+                if opts.target is not None:
+                    continue  # pinned: wait for a slot there
+                # The planned host is busy: the next best one with a free slot beats waiting.
+                placement = choose(
+                    inst,
+                    source=task.source,
+                    planned=None,
+                    target=None,
+                    states={
+                        n: s for n, s in states.items() if per_dest[n] < opts.max_per_destination
+                    },
+                    groups=groups,
+                    hosts_of_groups=group_hosts(inst, instances, inflight, task.source),
+                )
+            dest = placement.host
+            if dest is None:
                 continue
-            method = self._method(task, inst)
-            started = self._begin(task, inst, method, placement.host)
+            started = self._begin(task, inst, self._method(task, inst), dest)
             if started is not None:
                 active.append(started)
                 per_source[started.source] += 1
-                per_dest[placement.host] += 1
-                inflight[started.instance_id] = placement.host
+                per_dest[dest] += 1
+                inflight[started.instance_id] = dest
 
     @staticmethod
     def _method(task: Task, inst: Instance) -> Method:

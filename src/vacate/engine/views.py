@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vacate.domain.jobs import Job, Task
+from vacate.domain.jobs import Event, Job, Task
 from vacate.domain.model import Host, Instance
 from vacate.engine.context import Context
 from vacate.planning.preflight import DrainPlan
@@ -146,4 +146,15 @@ def plan_to_dict(plan: DrainPlan) -> dict[str, Any]:
             }
             for item in plan.items
         ],
+    }
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": event.at,
+        "kind": event.kind,
+        "instance_id": event.instance_id,
+        "message": event.message,
+        "data": event.data,
     }
