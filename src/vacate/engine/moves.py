@@ -267,8 +267,10 @@ class Mover:
         now = self.ctx.clock.now()
         before = self._seen.get(migration.id)
         self._seen[migration.id] = (now, migration.memory_processed_bytes)
-        if before is None or migration.status is not MigrationStatus.RUNNING:
+        if migration.status is not MigrationStatus.RUNNING:
             return
+        if before is None:  # first look: a lower bound, since the setup time is included
+            before = (migration.created_at, 0.0)
         elapsed = now - before[0]
         if elapsed > 0 and migration.memory_processed_bytes > before[1]:
             self._rates[migration.id] = (migration.memory_processed_bytes - before[1]) / elapsed
