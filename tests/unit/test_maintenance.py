@@ -23,13 +23,13 @@ from vacate.domain.maintenance import (
 
 S = MaintenanceState
 
-#: operational → entering → maintenance → exiting → operational; error when entering could not
+#: operational → entering → maintenance → exiting → operational; error when entering (or exiting) could not
 #: finish; down after a host-down report (and back through entering or exiting).
 EXPECTED: dict[MaintenanceState, frozenset[MaintenanceState]] = {
     S.OPERATIONAL: frozenset({S.ENTERING, S.DOWN}),
     S.ENTERING: frozenset({S.MAINTENANCE, S.ERROR, S.OPERATIONAL, S.DOWN}),
     S.MAINTENANCE: frozenset({S.EXITING, S.DOWN}),
-    S.EXITING: frozenset({S.OPERATIONAL, S.MAINTENANCE, S.DOWN}),
+    S.EXITING: frozenset({S.OPERATIONAL, S.MAINTENANCE, S.ERROR, S.DOWN}),
     S.ERROR: frozenset({S.ENTERING, S.EXITING, S.DOWN}),
     S.DOWN: frozenset({S.EXITING, S.ENTERING}),
 }

@@ -194,14 +194,25 @@ def _finish(a: bootstrap.App, job: Job, fmt: Format, *, wait: bool) -> int:
     return _report(a, finished, fmt)
 
 
-def _watch(a: bootstrap.App, job: Job, observer: Any) -> Job:
-    """Someone else runs it: follow its record until it ends."""
+def _watch(a: bootstrap.App, job: Job, observer: Any, *, take_over: bool = True) -> Job:
+    """Another worker runs it: follow its record until it ends — and, with ``take_over``, run
+    it here if that worker dies (its lease expires)."""
+    if take_over:
+        err.print(f"job {job.id} is run by another worker; following it")
+    elif job.status is JobStatus.QUEUED:
+        err.print(f"job {job.id} is queued: it starts when a `vacate worker` takes it")
+    tries = 0
     while True:
         job = a.ctx.store.get_job(job.id)
         if observer is not None:
             observer(job)
         if not job.status.is_active:
             return job
+        tries += 1
+        if take_over and tries % 10 == 0:
+            finished = run_one(a.ctx, job.id)  # only if the lease has expired
+            if finished is not None:
+                return finished
         time.sleep(0.2)
 
 
@@ -477,9 +488,9 @@ def job_watch(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
     job = a.ctx.store.get_job(JobId(job_id))
     if fmt is Format.TABLE:
         with JobProgress(console) as progress:
-            job = _watch(a, job, progress.update)
+            job = _watch(a, job, progress.update, take_over=False)
     else:
-        job = _watch(a, job, None)
+        job = _watch(a, job, None, take_over=False)
     raise typer.Exit(_report(a, job, fmt))
 
 

@@ -42,6 +42,14 @@ class IllegalTransition(Conflict):
         self.allowed = tuple(allowed_list)
 
 
+class LeaseLost(Conflict):
+    """Another worker holds this job now: whoever gets this must stop acting on it at once."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} is held by another worker")
+        self.job_id = job_id
+
+
 class TemporaryError(VacateError):
     """Worth retrying after ``delay`` seconds (throttling, a busy instance)."""
 

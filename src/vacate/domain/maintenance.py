@@ -1,9 +1,9 @@
 """The host maintenance state machine (DESIGN §2) as an explicit transition table.
 
-``operational → entering → maintenance → exiting → operational``; ``error`` when entering could
-not finish (the host stays disabled and says why); ``down`` after a host-down report. Every
-transition not in the table is illegal and the error names the current state and the allowed
-ones, so an operator (and a 409 response) always knows where the host stands.
+``operational → entering → maintenance → exiting → operational``; ``error`` when entering (or
+exiting) could not finish (the host stays as it is and says why); ``down`` after a host-down
+report. Every transition not in the table is illegal and the error names the current state and
+the allowed ones, so an operator (and a 409 response) always knows where the host stands.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ TRANSITIONS: MappingProxyType[MaintenanceState, frozenset[MaintenanceState]] = M
         _S.OPERATIONAL: frozenset({_S.ENTERING, _S.DOWN}),
         _S.ENTERING: frozenset({_S.MAINTENANCE, _S.ERROR, _S.OPERATIONAL, _S.DOWN}),
         _S.MAINTENANCE: frozenset({_S.EXITING, _S.DOWN}),
-        _S.EXITING: frozenset({_S.OPERATIONAL, _S.MAINTENANCE, _S.DOWN}),
+        _S.EXITING: frozenset({_S.OPERATIONAL, _S.MAINTENANCE, _S.ERROR, _S.DOWN}),
         _S.ERROR: frozenset({_S.ENTERING, _S.EXITING, _S.DOWN}),
         _S.DOWN: frozenset({_S.EXITING, _S.ENTERING}),
     }

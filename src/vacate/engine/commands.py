@@ -15,6 +15,7 @@ from vacate.domain.jobs import Job, JobKind, JobOptions, JobStatus
 from vacate.domain.maintenance import MaintenanceState, transition
 from vacate.domain.model import HostName, JobId
 from vacate.engine.context import Context
+from vacate.engine.found import QUEUED_EVENT, found_data, state_found
 from vacate.engine.preflight import plan_for
 from vacate.planning.policy import parse_state_policy
 from vacate.planning.preflight import DrainPlan
@@ -65,10 +66,10 @@ def _queue(
     ctx.store.append_event(
         job.id,
         at=ctx.clock.now(),
-        kind="job.queued",
+        kind=QUEUED_EVENT,
         message=f"{kind.value} {host} queued by {user or 'unknown'}",
         # What the job found, so a cancel before it starts can put it back.
-        data={"previous_state": current.state.value, "previous_reason": current.reason},
+        data=found_data(current.state, current.reason),
     )
     return job
 
@@ -121,14 +122,12 @@ def _undo_queued(ctx: Context, job: Job) -> None:
         expected = MaintenanceState.EXITING
     else:
         return
-    queued = [e for e in ctx.store.list_events(job.id) if e.kind == "job.queued"]
-    found = queued[0].data if queued else {}
-    back = MaintenanceState(found.get("previous_state", MaintenanceState.OPERATIONAL.value))
+    back, reason = state_found(ctx.store, job)
     with contextlib.suppress(Conflict):  # someone moved the host on meanwhile: leave it
         ctx.store.set_maintenance(
             job.host,
             back,
-            reason=str(found.get("previous_reason", "")),
+            reason=reason,
             at=ctx.clock.now(),
             job_id=job.id,
             expected=expected,

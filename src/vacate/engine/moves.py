@@ -8,6 +8,7 @@ it) or none (and asks again) — so an instance is never moved twice nor forgott
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from dataclasses import replace
 
@@ -40,7 +41,7 @@ class Mover:
 
     # ------------------------------------------------------------ recording
     def _save(self, task: Task) -> Task:
-        self.ctx.store.save_task(task)
+        self.ctx.store.save_task(task, owner=self.ctx.owner)
         return task
 
     def _event(self, kind: str, message: str, task: Task | None = None, **data: object) -> None:
@@ -114,8 +115,19 @@ class Mover:
         )
         if not pending or len(active) >= opts.max_parallel:
             return
-        per_source = Counter(t.source for t in active)
-        per_dest = Counter(t.destination for t in active if t.destination)
+        # The limits protect hosts and links, so they count every move in flight in the
+        # cloud (other jobs' too), plus this job's moves the cloud has not accepted yet.
+        flying = [
+            m
+            for m in self.ctx.cloud.list_migrations()
+            if not m.status.is_terminal and m.status is not MigrationStatus.FINISHED
+        ]
+        unaccepted = [t for t in active if t.status is TaskStatus.STARTING]
+        per_source = Counter([m.source for m in flying] + [t.source for t in unaccepted])
+        per_dest = Counter(
+            [m.dest for m in flying if m.dest]
+            + [t.destination for t in unaccepted if t.destination]
+        )
 
         hosts = self.ctx.cloud.list_hosts()
         instances = self.ctx.cloud.list_instances()
@@ -405,6 +417,20 @@ class Mover:
             f"(after {task.attempt} attempts); it is still on {inst.host}",
         )
 
+    def _abort_undelivered(self, task: Task, migration: Migration) -> bool:
+        """An abort decided earlier that has not taken effect (refused, or its worker died
+        between recording and sending it) is sent again: a decision is only done when it is
+        done. True if the task has an abort on record."""
+        aborts = [s.at for s in task.escalations if s.action == Action.ABORT.value]
+        if not aborts or migration.created_at > max(aborts):
+            return False
+        self._save(task)
+        if self.ctx.clock.now() - max(aborts) >= self.ctx.ladder.patience_s:
+            with contextlib.suppress(Conflict, NotFound):
+                self.ctx.cloud.abort_migration(migration.id)
+                self._event("task.abort-resent", f"{task.instance_name}: abort sent again", task)
+        return True
+
     def _watch(self, task: Task, migration: Migration) -> None:
         total = max(migration.memory_total_bytes, 1.0)
         progress = min(
@@ -416,6 +442,8 @@ class Mover:
             MigrationStatus.PREPARING,
         ):
             self._save(task)
+            return
+        if self._abort_undelivered(task, migration):
             return
         caps = self.ctx.cloud.capabilities
         step = next_step(

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+from vacate.domain.errors import NotFound
 from vacate.domain.jobs import Job, JobKind, Method, Outcome, Task, Verdict
 from vacate.domain.model import HostName, VmState
 from vacate.engine.context import Context
 
 
+def _moved_since_last_exit(ctx: Context, job: Job) -> list[Task]:
+    """Every instance the drains since the host was last put back in service moved away (a
+    failed attempt and its retry both count), the newest record per instance."""
+    moved: dict[str, Task] = {}
+    for earlier in ctx.store.list_jobs(host=job.host, limit=1000):  # newest first
+        if earlier.id == job.id or earlier.created_at > job.created_at:
+            continue
+        if earlier.kind is JobKind.EXIT_MAINTENANCE and not earlier.status.is_active:
+            break  # the host was back in service then: older drains are history
+        if earlier.kind is not JobKind.ENTER_MAINTENANCE:
+            continue
+        for task in ctx.store.get_job(earlier.id).tasks:
+            if task.outcome is Outcome.MOVED and task.instance_id not in moved:
+                moved[task.instance_id] = task
+    return list(moved.values())
+
+
 def restore_tasks(ctx: Context, job: Job) -> list[Task]:
-    """One task per instance the drain that put this host where it is moved away and that is
-    still where that drain put it."""
-    drains = [  # newest first: the last enter before this exit, however it ended
-        j
-        for j in ctx.store.list_jobs(host=job.host)
-        if j.kind is JobKind.ENTER_MAINTENANCE
-        and not j.status.is_active
-        and j.created_at <= job.created_at
-        and j.id != job.id
-    ]
-    if not drains:
-        return []
-    drain = ctx.store.get_job(drains[0].id)
+    """One task per instance moved away by the drains of this maintenance that is still where
+    its drain put it."""
     tasks = []
-    for order, moved in enumerate(t for t in drain.tasks if t.outcome is Outcome.MOVED):
+    for order, moved in enumerate(_moved_since_last_exit(ctx, job)):
         try:
             inst = ctx.cloud.get_instance(moved.instance_id)
-        except Exception:
-            continue
+        except NotFound:
+            continue  # deleted since: nothing to bring back
         if inst.host is None or inst.host != moved.destination or inst.is_gone:
             continue
         live = inst.vm_state in (VmState.ACTIVE, VmState.PAUSED)

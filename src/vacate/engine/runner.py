@@ -7,10 +7,11 @@ runner started takes the job over and resumes it at its recorded phase.
 
 from __future__ import annotations
 
+from vacate.domain.errors import LeaseLost
 from vacate.domain.jobs import Job
 from vacate.domain.model import JobId
 from vacate.engine.context import Context
-from vacate.engine.workflows import LeaseLost, run_job
+from vacate.engine.workflows import run_job
 
 
 def run_one(ctx: Context, job_id: JobId) -> Job | None:

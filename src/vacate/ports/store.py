@@ -60,7 +60,13 @@ class Store(Protocol):
         message: str | None = None,
         started_at: float | None = None,
         finished_at: float | None = None,
-    ) -> Job: ...
+        owner: str | None = None,
+        expected_status: JobStatus | None = None,
+    ) -> Job:
+        """With ``owner``, only while that worker holds the lease (else ``LeaseLost``): a worker
+        that stalled past its lease cannot overwrite its successor's record. With
+        ``expected_status``, only from that status (else ``Conflict`` naming the current one)."""
+        ...
 
     def request_cancel(self, job_id: JobId) -> Job:
         """Mark a job for cancellation; a queued job is cancelled at once."""
@@ -82,8 +88,9 @@ class Store(Protocol):
         """Insert the plan's tasks once; calling again with the same instances changes nothing."""
         ...
 
-    def save_task(self, task: Task) -> None:
-        """Overwrite one task (keyed by job id and instance id)."""
+    def save_task(self, task: Task, *, owner: str | None = None) -> None:
+        """Overwrite one task (keyed by job id and instance id); with ``owner``, only while that
+        worker holds the job's lease (else ``LeaseLost``)."""
         ...
 
     # -- events --

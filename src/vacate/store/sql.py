@@ -37,7 +37,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from vacate.domain.errors import Conflict, NotFound
+from vacate.domain.errors import Conflict, LeaseLost, NotFound
 from vacate.domain.jobs import (
     EscalationStep,
     Event,
@@ -277,6 +277,8 @@ class SqlStore:
         message: str | None = None,
         started_at: float | None = None,
         finished_at: float | None = None,
+        owner: str | None = None,
+        expected_status: JobStatus | None = None,
     ) -> Job:
         values: dict[str, Any] = {}
         if status is not None:
@@ -293,6 +295,7 @@ class SqlStore:
             return self.get_job(job_id)
         try:
             with self._write() as conn:
+                self._check_job(conn, job_id, owner=owner, expected_status=expected_status)
                 result = conn.execute(update(_jobs).where(_jobs.c.id == job_id).values(values))
                 if result.rowcount != 1:
                     raise NotFound("job", job_id)
@@ -418,10 +421,34 @@ class SqlStore:
                     [_task_values(task) for task in tasks],
                 )
 
-    def save_task(self, task: Task) -> None:
+    def _check_job(
+        self,
+        conn: Connection,
+        job_id: JobId,
+        *,
+        owner: str | None,
+        expected_status: JobStatus | None = None,
+    ) -> None:
+        """Fence a write: the job's row is locked for the rest of the transaction."""
+        if owner is None and expected_status is None:
+            return
+        row = conn.execute(
+            select(_jobs.c.lease_owner, _jobs.c.status)
+            .where(_jobs.c.id == job_id)
+            .with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise NotFound("job", job_id)
+        if owner is not None and row.lease_owner != owner:
+            raise LeaseLost(job_id)
+        if expected_status is not None and row.status != expected_status.value:
+            raise Conflict(f"job {job_id} is {row.status}, not {expected_status.value}")
+
+    def save_task(self, task: Task, *, owner: str | None = None) -> None:
         values = _task_values(task)
         del values["job_id"], values["instance_id"]
         with self._write() as conn:
+            self._check_job(conn, task.job_id, owner=owner)
             result = conn.execute(
                 update(_tasks)
                 .where(_tasks.c.job_id == task.job_id, _tasks.c.instance_id == task.instance_id)

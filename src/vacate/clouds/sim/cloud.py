@@ -125,12 +125,13 @@ class SimCloud:
             return state.now
 
     def now(self) -> float:
-        if self._anchor is None or (self._speed is not None and self._anchor.speed != self._speed):
+        """The cloud's time. At real speeds it is read from the shared state every time, never
+        from a copy: another process may have re-anchored the clock (a different speed) and
+        every process must agree, or a task could start "after" the migration it started."""
+        if self._speed is not None or self._anchor is None:
             with self.session():
                 pass
-        if self._speed is None or self._anchor is None:
-            return self._now
-        return max(self._now, self._anchor_time(self._anchor))
+        return self._now
 
     def _advance(self, state: SimState, to: float) -> None:
         due = sorted((at, host) for host, at in state.host_deaths.items() if at <= to)
