@@ -23,8 +23,9 @@ from vacate.domain.maintenance import (
 
 S = MaintenanceState
 
-#: operational → entering → maintenance → exiting → operational; error when entering (or exiting) could not
-#: finish; down after a host-down report (and back through entering or exiting).
+#: operational → entering → maintenance → exiting → operational; error when entering (or
+#: exiting) could not finish; down after a host-down report (and back through entering or
+#: exiting).
 EXPECTED: dict[MaintenanceState, frozenset[MaintenanceState]] = {
     S.OPERATIONAL: frozenset({S.ENTERING, S.DOWN}),
     S.ENTERING: frozenset({S.MAINTENANCE, S.ERROR, S.OPERATIONAL, S.DOWN}),
