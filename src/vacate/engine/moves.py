@@ -87,23 +87,22 @@ class Mover:
                 task.status is TaskStatus.MIGRATING
                 and task.migration_id
                 and task.method is Method.LIVE
+                and not any(s.action == Action.ABORT.value for s in task.escalations)
             ):
-                try:
+                # Recorded, then sent: if it does not take, _abort_undelivered sends it again.
+                with contextlib.suppress(Conflict, NotFound):
                     migration = self.ctx.cloud.get_migration(task.migration_id)
                     if (
                         not migration.status.is_terminal
                         and migration.status is not MigrationStatus.POST_COPY
                     ):
-                        self.ctx.cloud.abort_migration(task.migration_id)
-                        self._save(
-                            task.with_step(
-                                EscalationStep(
-                                    action="abort", at=self.ctx.clock.now(), detail="job cancelled"
-                                )
-                            )
+                        step = EscalationStep(
+                            action=Action.ABORT.value,
+                            at=self.ctx.clock.now(),
+                            detail="job cancelled",
                         )
-                except (Conflict, NotFound):
-                    pass
+                        self._save(task.with_step(step))
+                        self.ctx.cloud.abort_migration(task.migration_id)
 
     # ------------------------------------------------------------- starting
     def _start_more(self, job: Job) -> None:
