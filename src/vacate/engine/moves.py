@@ -17,8 +17,10 @@ from vacate.domain.jobs import EscalationStep, Job, Method, Outcome, Task, TaskS
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, Instance, InstanceId, MigrationId, VmState
 from vacate.engine.context import Context
-from vacate.engine.placement import choose, group_hosts, host_states_with_inflight
+from vacate.engine.placement import choose
 from vacate.planning.escalation import Action, Capabilities, MigrationProgress, next_step
+from vacate.planning.filters import group_hosts
+from vacate.planning.hoststate import build_host_states
 from vacate.ports.cloud import Migration, MigrationStatus
 
 ACTIVE_STATUSES = (TaskStatus.STARTING, TaskStatus.MIGRATING, TaskStatus.CONFIRMING)
@@ -152,7 +154,7 @@ class Mover:
                     task, Outcome.SKIPPED, f"already off {task.source} (now on {inst.host})"
                 )
                 continue
-            states = host_states_with_inflight(hosts, instances, maintenance, inflight)
+            states = build_host_states(hosts, instances, maintenance, inflight=inflight)
             placement = choose(
                 inst,
                 source=task.source,
@@ -160,7 +162,7 @@ class Mover:
                 target=opts.target,
                 states=states,
                 groups=groups,
-                hosts_of_groups=group_hosts(inst, instances, inflight, task.source),
+                hosts_of_groups=group_hosts(inst, instances, source=task.source, inflight=inflight),
             )
             if placement.host is None:
                 if not active:
@@ -179,7 +181,9 @@ class Mover:
                         n: s for n, s in states.items() if per_dest[n] < opts.max_per_destination
                     },
                     groups=groups,
-                    hosts_of_groups=group_hosts(inst, instances, inflight, task.source),
+                    hosts_of_groups=group_hosts(
+                        inst, instances, source=task.source, inflight=inflight
+                    ),
                 )
             dest = placement.host
             if dest is None:

@@ -8,6 +8,7 @@ from typing import Any
 from vacate.domain.jobs import Event, Job, Task
 from vacate.domain.model import Host, Instance
 from vacate.engine.context import Context
+from vacate.planning.hoststate import holds_resources
 from vacate.planning.preflight import DrainPlan
 from vacate.ports.store import HostMaintenance
 
@@ -42,16 +43,12 @@ class HostView:
         }
 
 
-def _counted(inst: Instance) -> bool:
-    return not inst.is_gone and inst.vm_state.value != "shelved_offloaded"
-
-
 def host_views(ctx: Context, only: str | None = None) -> list[HostView]:
     hosts = [ctx.cloud.get_host(only)] if only else ctx.cloud.list_hosts()
     instances = ctx.cloud.list_instances()
     views = []
     for host in hosts:
-        mine = [i for i in instances if i.host == host.name and _counted(i)]
+        mine = [i for i in instances if i.host == host.name and holds_resources(i)]
         views.append(
             HostView(
                 host=host,

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from vacate.domain.maintenance import MaintenanceState
-from vacate.domain.model import GroupId, GroupPolicy, HostName, Instance, ServerGroup
+from vacate.domain.model import (
+    GroupId,
+    GroupPolicy,
+    HostName,
+    Instance,
+    InstanceId,
+    ServerGroup,
+)
 from vacate.planning.hoststate import HostState
 
 
@@ -64,6 +71,27 @@ class RequestSpec:
 
 
 Filter = Callable[[HostState, RequestSpec], FilterResult]
+
+
+def group_hosts(
+    instance: Instance,
+    instances: Iterable[Instance],
+    *,
+    source: HostName | None = None,
+    inflight: Mapping[InstanceId, HostName] | None = None,
+) -> dict[GroupId, frozenset[HostName]]:
+    """``RequestSpec.group_hosts`` from the cloud's instances: where the other members of each
+    of ``instance``'s groups are, or are going (``inflight``), never counting ``source``."""
+    moving = inflight or {}
+    result: dict[GroupId, set[HostName]] = {g: set() for g in instance.server_groups}
+    for other in instances:
+        if other.id == instance.id or other.is_gone:
+            continue
+        for gid in instance.server_groups:
+            where = moving.get(other.id, other.host)
+            if gid in other.server_groups and where is not None and where != source:
+                result[gid].add(where)
+    return {g: frozenset(h) for g, h in result.items()}
 
 
 def num(value: float) -> str:

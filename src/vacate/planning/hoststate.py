@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from vacate.domain.maintenance import MaintenanceState
-from vacate.domain.model import GroupId, Host, HostName, Instance, VmState
+from vacate.domain.model import GroupId, Host, HostName, Instance, InstanceId, VmState
 
 #: Instances in these states hold no resources on a host (Nova frees them).
 NOT_ON_HOST: frozenset[VmState] = frozenset(
@@ -101,12 +101,16 @@ def build_host_states(
     hosts: Iterable[Host],
     instances: Iterable[Instance],
     maintenance: Mapping[str, MaintenanceState],
+    *,
+    inflight: Mapping[InstanceId, HostName] | None = None,
 ) -> dict[HostName, HostState]:
     """One state per host, with usage summed over the instances that hold resources there.
 
     A host missing from ``maintenance`` is ``operational``; instances on unknown hosts are
-    ignored (they cannot affect a placement on a host we know).
+    ignored (they cannot affect a placement on a host we know). A move in flight (``inflight``:
+    instance → destination) holds room on its destination too, as placement does in a cloud.
     """
+    instances = list(instances)
     states = {
         host.name: HostState(
             host=host,
@@ -119,4 +123,9 @@ def build_host_states(
             continue
         assert instance.host is not None  # holds_resources checked it; for mypy
         states[instance.host] = states[instance.host].with_instance(instance)
+    by_id = {i.id: i for i in instances}
+    for instance_id, dest in (inflight or {}).items():
+        moving = by_id.get(instance_id)
+        if moving is not None and dest in states and moving.host != dest:
+            states[dest] = states[dest].with_instance(moving)
     return dict(sorted(states.items()))

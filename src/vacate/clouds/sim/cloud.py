@@ -21,7 +21,6 @@ from vacate.domain.model import (
     GIB,
     MIB,
     Flavor,
-    GroupId,
     Host,
     HostName,
     Instance,
@@ -34,7 +33,7 @@ from vacate.domain.model import (
     VmState,
     Workload,
 )
-from vacate.planning.filters import RequestSpec
+from vacate.planning.filters import RequestSpec, group_hosts
 from vacate.planning.hoststate import HostState, build_host_states
 from vacate.planning.scheduler import select_destination
 from vacate.ports.cloud import CloudCapabilities, Migration, MigrationStatus
@@ -244,33 +243,19 @@ class SimCloud:
             s.hosts[host] = replace(h, forced_down=down)
 
     # ------------------------------------------------------------------ moves
+    @staticmethod
+    def _inflight(state: SimState) -> dict[InstanceId, HostName]:
+        return {
+            InstanceId(t.instance_id): HostName(t.dest or t.source)
+            for t in state.transfers.values()
+            if not MigrationStatus(t.status).is_terminal and t.status != MigrationStatus.FINISHED
+        }
+
     def _host_states(self, state: SimState) -> dict[HostName, HostState]:
         """Usage as the cloud's scheduler sees it: in-flight moves hold room on the destination."""
-        states = build_host_states(list(state.hosts.values()), list(state.instances.values()), {})
-        for t in state.transfers.values():
-            if MigrationStatus(t.status).is_terminal or t.status == MigrationStatus.FINISHED:
-                continue
-            inst = state.instances.get(t.instance_id)
-            dest = HostName(t.dest or t.source)
-            if inst is not None and dest in states and inst.host != dest:
-                states[dest] = states[dest].with_instance(inst)
-        return states
-
-    def _group_hosts(
-        self, state: SimState, inst: Instance, source: str | None
-    ) -> dict[GroupId, frozenset[HostName]]:
-        result: dict[GroupId, frozenset[HostName]] = {}
-        for gid in inst.server_groups:
-            result[gid] = frozenset(
-                o.host
-                for o in state.instances.values()
-                if gid in o.server_groups
-                and o.id != inst.id
-                and o.host
-                and o.host != source
-                and not o.is_gone
-            )
-        return result
+        return build_host_states(
+            state.hosts.values(), state.instances.values(), {}, inflight=self._inflight(state)
+        )
 
     def _place(self, state: SimState, inst: Instance, source: str | None, dest: str | None) -> str:
         spec = RequestSpec(
@@ -279,7 +264,12 @@ class SimCloud:
             source=HostName(source) if source else None,
             az=None,
             target=HostName(dest) if dest else None,
-            group_hosts=self._group_hosts(state, inst, source),
+            group_hosts=group_hosts(
+                inst,
+                state.instances.values(),
+                source=HostName(source) if source else None,
+                inflight=self._inflight(state),
+            ),
         )
         placement = select_destination(spec, self._host_states(state))
         if placement.host is None:

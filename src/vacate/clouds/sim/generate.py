@@ -33,7 +33,7 @@ from vacate.domain.model import (
     VmState,
     Workload,
 )
-from vacate.planning.filters import RequestSpec
+from vacate.planning.filters import RequestSpec, group_hosts
 from vacate.planning.hoststate import build_host_states
 from vacate.planning.scheduler import select_destination
 
@@ -104,12 +104,7 @@ def _place(state: SimState, inst: Instance, rng: random.Random) -> HostName | No
     names = sorted(state.hosts)
     rng.shuffle(names)
     states = build_host_states(list(state.hosts.values()), list(state.instances.values()), {})
-    group_hosts = {
-        gid: frozenset(
-            o.host for o in state.instances.values() if gid in o.server_groups and o.host
-        )
-        for gid in inst.server_groups
-    }
+    members = group_hosts(inst, state.instances.values())
     for name in names:
         spec = RequestSpec(
             instance=inst,
@@ -117,7 +112,7 @@ def _place(state: SimState, inst: Instance, rng: random.Random) -> HostName | No
             source=None,
             az=None,
             target=HostName(name),
-            group_hosts=group_hosts,
+            group_hosts=members,
         )
         if select_destination(spec, states).host is not None:
             return HostName(name)
