@@ -1,6 +1,7 @@
 """``vacate``: every verb of the product on the command line.
 
-Exit codes: 0 done, 1 job failed or partial, 2 usage, 3 not found, 4 conflict.
+Exit codes: 0 done, 1 job failed or partial, 2 usage, 3 not found, 4 conflict, 5 set-up problem
+(a setting, file or database Vacate cannot use).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from vacate.cli.summary import lower_bound_for
 from vacate.clouds.sim import generate
 from vacate.clouds.sim.generate import FLAVORS
 from vacate.clouds.sim.state import FileState
-from vacate.domain.errors import Conflict, NotFound, VacateError
+from vacate.domain.errors import Conflict, NotFound, SetupError, VacateError
 from vacate.domain.jobs import Job, JobOptions, JobStatus, Method
 from vacate.domain.maintenance import vacate_reason
 from vacate.domain.model import HostName, InstanceId, JobId
@@ -38,7 +39,7 @@ from vacate.engine.views import (
 )
 from vacate.planning.policy import parse_state_policy
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT, EXIT_SETUP = 0, 1, 2, 3, 4, 5
 
 # Not a terminal (a pipe, CI): wide enough that the results table stays readable.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -617,6 +618,9 @@ def main() -> None:
     except Conflict as exc:
         err.print(f"[red]conflict:[/] {exc}")
         sys.exit(EXIT_CONFLICT)
+    except SetupError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(EXIT_SETUP)
     except ValueError as exc:
         err.print(f"[red]error:[/] {exc}")
         sys.exit(EXIT_USAGE)

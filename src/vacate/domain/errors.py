@@ -60,3 +60,8 @@ class TemporaryError(VacateError):
 
 class PermanentError(VacateError):
     """Retrying will not help; the message says what would."""
+
+
+class SetupError(VacateError):
+    """Vacate cannot use a setting, file or database as it found it: the message names it and
+    says what to do. Never repaired silently (a replaced database loses every host's state)."""
