@@ -29,6 +29,7 @@ from rich.table import Table
 from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import from_mapping
 from vacate.clouds.sim.state import MemoryState
+from vacate.domain.actors import Actor
 from vacate.domain.jobs import JobOptions, Method, Outcome
 from vacate.engine import commands
 from vacate.engine.context import Context
@@ -36,6 +37,8 @@ from vacate.engine.runner import run_one
 from vacate.planning.escalation import LadderPolicy
 from vacate.planning.estimate import drain_lower_bound
 from vacate.store import open_store
+
+TESTER = Actor(name="tester", origin="test")
 
 SOURCE = "src"
 
@@ -136,7 +139,7 @@ def run(spec: dict[str, Any], strategy: Strategy, workdir: Path) -> Result:
         poll_s=strategy.poll_s,
         ladder=strategy.ladder,
     )
-    job = commands.migrate_instances(ctx, SOURCE, strategy.options)
+    job = commands.migrate_instances(ctx, SOURCE, strategy.options, actor=TESTER)
     finished = run_one(ctx, job.id)
     assert finished is not None
     job = store.get_job(job.id)

@@ -1,4 +1,8 @@
-"""Wire the ports to their adapters once, for every entry point (CLI, worker, server)."""
+"""Wire the ports to their adapters once, for every entry point (CLI, worker, server).
+
+The backend is chosen here and only here, from the settings: ``simulated`` (the built-in
+cloud, with its own clock and its extra controls) or ``openstack`` (a real cloud, wall time).
+"""
 
 from __future__ import annotations
 
@@ -6,32 +10,73 @@ import os
 import socket
 from dataclasses import dataclass
 
-from vacate.clouds.sim.cloud import SimCloud
-from vacate.clouds.sim.state import FileState
 from vacate.config import Settings, load_settings
+from vacate.domain.errors import SetupError
 from vacate.engine.context import Context, Observer
+from vacate.ports.clock import Clock
+from vacate.ports.cloud import Cloud
+from vacate.ports.simulator import SimulatorControls
 from vacate.store import open_store
 
 
 @dataclass(frozen=True)
 class App:
     settings: Settings
-    sim: SimCloud
     ctx: Context
+    #: The simulated cloud's extras (boot, failure injection); None on a real cloud.
+    sim: SimulatorControls | None
+
+    def simulator(self) -> SimulatorControls:
+        if self.sim is None:
+            raise SetupError(
+                f"the {self.settings.cloud} cloud has no simulator controls: "
+                "`vacate sim` works on the simulated cloud only (VACATE_CLOUD=simulated)"
+            )
+        return self.sim
+
+
+def _simulated(settings: Settings) -> tuple[Cloud, Clock, SimulatorControls]:
+    from vacate.clouds.sim.cloud import SimCloud
+    from vacate.clouds.sim.state import FileState
+
+    sim = SimCloud(FileState(settings.sim_path), speed=settings.sim_speed)
+    return sim, sim.clock, sim
+
+
+def _openstack(settings: Settings) -> tuple[Cloud, Clock, None]:
+    from vacate.ports.clock import WallClock
+
+    try:
+        from vacate.clouds.openstack import open_cloud  # type: ignore[import-not-found]
+    except ImportError:
+        raise SetupError(
+            "VACATE_CLOUD=openstack needs the OpenStack backend: pip install 'vacate[openstack]'"
+        ) from None
+    cloud: Cloud = open_cloud()
+    return cloud, WallClock(), None
+
+
+def _home(settings: Settings) -> None:
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SetupError(f"VACATE_HOME {settings.home}: {exc.strerror or exc}") from None
 
 
 def build(settings: Settings | None = None, *, observer: Observer | None = None) -> App:
     settings = settings or load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    sim = SimCloud(FileState(settings.sim_path), speed=settings.sim_speed)
-    store = open_store(settings.db_url)
+    _home(settings)
+    if settings.cloud == "openstack":
+        cloud, clock, sim = _openstack(settings)
+    else:
+        cloud, clock, sim = _simulated(settings)
     ctx = Context(
-        cloud=sim,
-        store=store,
-        clock=sim.clock,
+        cloud=cloud,
+        store=open_store(settings.db_url),
+        clock=clock,
         owner=f"{socket.gethostname()}:{os.getpid()}",
         poll_s=settings.poll_s,
         lease_ttl_s=settings.lease_ttl_s,
         observer=observer,
     )
-    return App(settings=settings, sim=sim, ctx=ctx)
+    return App(settings=settings, ctx=ctx, sim=sim)

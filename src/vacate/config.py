@@ -24,6 +24,8 @@ class Settings:
     sim_speed: float | None  # None = "max": virtual time
     lease_ttl_s: float
     poll_s: float
+    #: Which backend: ``simulated`` (the built-in cloud) or ``openstack``.
+    cloud: str = "simulated"
 
     @property
     def sim_path(self) -> Path:
@@ -56,4 +58,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sim_speed=parse_speed(env.get("VACATE_SIM_SPEED", DEFAULT_SPEED)),
         lease_ttl_s=float(env.get("VACATE_LEASE_SECONDS", "15")),
         poll_s=float(env.get("VACATE_POLL_SECONDS", "2")),
+        cloud=parse_cloud(env.get("VACATE_CLOUD", "simulated")),
     )
+
+
+CLOUDS = ("simulated", "openstack")
+
+
+def parse_cloud(text: str) -> str:
+    value = text.strip().lower() or "simulated"
+    if value not in CLOUDS:
+        raise ValueError(f"VACATE_CLOUD must be one of {', '.join(CLOUDS)}, not {text!r}")
+    return value

@@ -20,7 +20,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+from vacate.domain.actors import Actor
 from vacate.domain.errors import Conflict, NotFound
+from vacate.domain.events import EventKind, TaskEnded
 from vacate.domain.jobs import (
     EscalationStep,
     Job,
@@ -138,7 +140,7 @@ def race(n: int, action: Callable[[int], Any]) -> list[Any]:
 
 
 def test_a_job_with_options_and_tasks_reads_back_exactly_as_written(store: SqlStore) -> None:
-    job = new_job(store, options=RICH_OPTIONS, created_by="alice")
+    job = new_job(store, options=RICH_OPTIONS, actor=Actor(name="alice"))
     tasks = [full_task(job.id, "i-full"), plain_task(job.id, "i-plain", order=1)]
     store.put_tasks(job.id, tasks)
 
@@ -257,11 +259,11 @@ def test_update_job_changes_only_the_fields_given(store: SqlStore) -> None:
 
 def test_a_host_with_an_active_job_refuses_another_naming_the_active_one(store: SqlStore) -> None:
     first = new_job(store, H1)
-    with pytest.raises(Conflict, match=rf"'c1'.*{first.id} \(queued\)"):
+    with pytest.raises(Conflict, match=rf"'c1'.*{first.id} \(enter_maintenance, queued\)"):
         new_job(store, H1, kind=JobKind.EXIT_MAINTENANCE)
 
     store.update_job(first.id, status=JobStatus.RUNNING)
-    with pytest.raises(Conflict, match=rf"{first.id} \(running\)"):
+    with pytest.raises(Conflict, match=rf"{first.id} \(enter_maintenance, running\)"):
         new_job(store, H1)
 
     assert new_job(store, H2).host == H2  # other hosts are not affected
@@ -445,23 +447,27 @@ def test_events_come_back_in_order_and_after_a_given_seq(store: SqlStore) -> Non
     b = new_job(store, H2)
     written = []
     for i in range(3):
-        written.append(store.append_event(a.id, at=float(i), kind="progress", message=f"a{i}"))
-        store.append_event(b.id, at=float(i), kind="progress", message=f"b{i}")
+        written.append(
+            store.append_event(a.id, at=float(i), kind=EventKind.JOB_RETRY, message=f"a{i}")
+        )
+        store.append_event(b.id, at=float(i), kind=EventKind.JOB_RETRY, message=f"b{i}")
     last = store.append_event(
         a.id,
         at=9.0,
-        kind="task",
+        kind=EventKind.TASK_MOVED,
         message="moved",
         instance_id=InstanceId("i1"),
-        data={"bytes": 1.5, "steps": ["x", "y"], "ok": True, "none": None},
+        payload=TaskEnded(outcome="moved", destination="c2", downtime_s=0.5, bytes_sent=1.5),
     )
     written.append(last)
 
     events = store.list_events(a.id)
     assert events == written
     seqs = [e.seq for e in events]
-    assert seqs == sorted(seqs) and len(set(seqs)) == 4 and seqs[0] > 0
-    assert events[-1].data == {"bytes": 1.5, "steps": ["x", "y"], "ok": True, "none": None}
+    assert seqs == [1, 2, 3, 4], "events are numbered per job, from 1"
+    assert events[-1].payload == TaskEnded(
+        outcome="moved", destination="c2", downtime_s=0.5, bytes_sent=1.5
+    )
     assert events[-1].instance_id == "i1" and events[0].instance_id is None
     assert store.list_events(a.id, after_seq=seqs[1]) == written[2:]
     assert store.list_events(a.id, after_seq=seqs[-1]) == []
@@ -470,7 +476,7 @@ def test_events_come_back_in_order_and_after_a_given_seq(store: SqlStore) -> Non
 
 def test_append_event_to_an_unknown_job_raises_not_found(store: SqlStore) -> None:
     with pytest.raises(NotFound):
-        store.append_event(JobId("nope"), at=1.0, kind="x", message="y")
+        store.append_event(JobId("nope"), at=1.0, kind=EventKind.JOB_RETRY, message="y")
 
 
 # -- maintenance states --
@@ -582,7 +588,7 @@ def test_opening_an_existing_database_again_keeps_its_data(db_url: str) -> None:
     try:
         job = new_job(first, options=RICH_OPTIONS)
         first.put_tasks(job.id, [full_task(job.id, "i1")])
-        first.append_event(job.id, at=1.0, kind="k", message="m")
+        first.append_event(job.id, at=1.0, kind=EventKind.JOB_RETRY, message="m")
         first.set_maintenance(H1, MaintenanceState.ENTERING, reason="r", at=1.0, job_id=job.id)
         before = (first.get_job(job.id), first.list_events(job.id), first.list_maintenance())
     finally:

@@ -8,10 +8,12 @@ dependency, or through ``importlib``.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -103,7 +105,7 @@ def test_domain_and_planning_load_no_outer_layer_of_vacate(
 
 def test_the_engine_knows_nothing_of_the_cli_a_backend_or_the_store() -> None:
     imported, modules = load_in_fresh_interpreter("vacate.engine")
-    assert "vacate.engine.moves" in imported and "vacate.engine.workflows" in imported
+    assert "vacate.engine.reconcile" in imported and "vacate.engine.workflows" in imported
     forbidden = ("vacate.cli", "vacate.clouds", "vacate.store", "typer", "click", "rich")
     assert offenders(modules, forbidden) == []
 
@@ -114,3 +116,39 @@ def test_the_probe_does_notice_a_forbidden_import() -> None:
     _, modules = load_in_fresh_interpreter("vacate.store.sql")
     assert "sqlalchemy" in offenders(modules, THIRD_PARTY_FORBIDDEN)
     assert "alembic" in offenders(modules, THIRD_PARTY_FORBIDDEN)
+
+
+def direct_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+#: Each library, and the only package allowed to import it.
+OWNERS = {
+    "sqlalchemy": "vacate/store",
+    "alembic": "vacate/store",
+    "openstack": "vacate/clouds/openstack",
+    "sushy": "vacate/clouds/redfish",
+}
+
+
+def test_each_storage_or_cloud_library_is_imported_only_by_its_own_adapter() -> None:
+    src = Path(__file__).resolve().parents[2] / "src"
+    offending = []
+    for path in sorted(src.rglob("*.py")):
+        relative = path.relative_to(src).as_posix()
+        for library in direct_imports(path) & OWNERS.keys():
+            if not relative.startswith(OWNERS[library] + "/"):
+                offending.append(f"{relative} imports {library}")
+    assert offending == []
+
+
+def test_the_ownership_check_sees_the_stores_own_imports() -> None:
+    src = Path(__file__).resolve().parents[2] / "src"
+    assert "sqlalchemy" in direct_imports(src / "vacate" / "store" / "sql.py")

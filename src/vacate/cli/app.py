@@ -7,6 +7,7 @@ Exit codes: 0 done, 1 job failed or partial, 2 usage, 3 not found, 4 conflict, 5
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import time
 from enum import StrEnum
@@ -20,24 +21,27 @@ from vacate import bootstrap
 from vacate.cli import render
 from vacate.cli.demo import run_demo
 from vacate.cli.progress import JobProgress
-from vacate.cli.summary import lower_bound_for
 from vacate.clouds.sim import generate
 from vacate.clouds.sim.generate import FLAVORS
 from vacate.clouds.sim.state import FileState
+from vacate.domain.actors import Actor, Role
 from vacate.domain.errors import Conflict, NotFound, SetupError, VacateError
 from vacate.domain.jobs import Job, JobOptions, JobStatus, Method
-from vacate.domain.maintenance import vacate_reason
 from vacate.domain.model import HostName, InstanceId, JobId
 from vacate.engine import commands
-from vacate.engine.runner import run_one, run_until_idle
-from vacate.engine.views import (
+from vacate.engine.follow import run_or_follow
+from vacate.engine.runner import run_until_idle
+from vacate.engine.summary import job_summary
+from vacate.engine.views import host_views, os_host
+from vacate.planning.policy import parse_state_policy
+from vacate.serialize import (
     event_to_dict,
-    host_views,
+    host_to_dict,
     instance_to_dict,
     job_to_dict,
     plan_to_dict,
+    summary_to_dict,
 )
-from vacate.planning.policy import parse_state_policy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT, EXIT_SETUP = 0, 1, 2, 3, 4, 5
 
@@ -176,7 +180,7 @@ WaitOpt = Annotated[
 
 # --------------------------------------------------------------- job runs
 def _finish(a: bootstrap.App, job: Job, fmt: Format, *, wait: bool) -> int:
-    """Run (or watch) the job to its end, print the results; the exit code says how it went."""
+    """Run (or follow) the job to its end, print the results; the exit code says how it went."""
     if not wait:
         if fmt is Format.JSON:
             _json(job_to_dict(job))
@@ -186,44 +190,31 @@ def _finish(a: bootstrap.App, job: Job, fmt: Format, *, wait: bool) -> int:
                 "run `vacate worker` to execute it"
             )
         return EXIT_OK
+    return _report(a, _run(a, job.id, fmt), fmt)
+
+
+def _run(a: bootstrap.App, job_id: JobId, fmt: Format) -> Job:
+    """Run the job here, or follow the worker that has it (taking over if it dies)."""
     if fmt is Format.TABLE:
         with JobProgress(console) as progress:
-            a.ctx.observer = progress.update
-            finished = run_one(a.ctx, job.id) or _watch(a, job, progress.update)
-    else:
-        finished = run_one(a.ctx, job.id) or _watch(a, job, None)
-    return _report(a, finished, fmt)
+            return run_or_follow(a.ctx, job_id, observer=progress.update, say=_say)
+    return run_or_follow(a.ctx, job_id, say=_say)
 
 
-def _watch(a: bootstrap.App, job: Job, observer: Any, *, take_over: bool = True) -> Job:
-    """Another worker runs it: follow its record until it ends — and, with ``take_over``, run
-    it here if that worker dies (its lease expires)."""
-    if take_over:
-        err.print(f"job {job.id} is run by another worker; following it")
-    elif job.status is JobStatus.QUEUED:
-        err.print(f"job {job.id} is queued: it starts when a `vacate worker` takes it")
-    tries = 0
-    while True:
-        job = a.ctx.store.get_job(job.id)
-        if observer is not None:
-            observer(job)
-        if not job.status.is_active:
-            return job
-        tries += 1
-        if take_over and tries % 10 == 0:
-            finished = run_one(a.ctx, job.id)  # only if the lease has expired
-            if finished is not None:
-                return finished
-        time.sleep(0.2)
+def _say(text: str) -> None:
+    err.print(text, markup=False)
 
 
 def _report(a: bootstrap.App, job: Job, fmt: Format) -> int:
     job = a.ctx.store.get_job(job.id)
+    summary = job_summary(a.ctx.cloud, job)
     if fmt is Format.JSON:
-        _json(job_to_dict(job))
+        data = job_to_dict(job)
+        data["summary"] = summary_to_dict(summary)
+        _json(data)
     else:
         console.print(render.results_table(job))
-        render.print_summary(console, render.summarise(job, lower_bound_for(a.ctx.cloud, job)))
+        render.print_summary(console, summary)
         console.print(f"[bold]{job.status.value}[/]: {job.message}")
     return EXIT_OK if job.status is JobStatus.SUCCEEDED else EXIT_FAILED
 
@@ -234,7 +225,7 @@ def host_list(fmt: FormatOpt = Format.TABLE) -> None:
     """Every host with its service, maintenance state and usage."""
     views = host_views(_app().ctx)
     if fmt is Format.JSON:
-        _json([v.to_dict() for v in views])
+        _json([host_to_dict(v) for v in views])
     else:
         console.print(render.hosts_table(views))
 
@@ -247,7 +238,7 @@ def host_show(host: str, fmt: FormatOpt = Format.TABLE) -> None:
     instances = a.ctx.cloud.list_instances(host)
     jobs = a.ctx.store.list_jobs(host=host, limit=5)
     if fmt is Format.JSON:
-        data = view.to_dict()
+        data = host_to_dict(view)
         data["instances"] = [instance_to_dict(i) for i in instances]
         data["jobs"] = [{"id": j.id, "kind": j.kind.value, "status": j.status.value} for j in jobs]
         _json(data)
@@ -304,7 +295,7 @@ def maintenance_enable(
     if dry_run:
         _print_plan(a, host, opts, fmt)
         return
-    job = commands.enter_maintenance(a.ctx, host, opts, user=_user())
+    job = commands.enter_maintenance(a.ctx, host, opts, actor=_actor())
     raise typer.Exit(_finish(a, job, fmt, wait=not no_wait))
 
 
@@ -319,7 +310,7 @@ def maintenance_disable(
 ) -> None:
     """Put the host back in service (enable its compute service)."""
     a = _app()
-    job = commands.exit_maintenance(a.ctx, host, restore=restore, user=_user())
+    job = commands.exit_maintenance(a.ctx, host, restore=restore, actor=_actor())
     raise typer.Exit(_finish(a, job, fmt, wait=not no_wait))
 
 
@@ -353,7 +344,7 @@ def migrate_instances(
         post_copy=post_copy,
     )
     a = _app()
-    job = commands.migrate_instances(a.ctx, host, opts, user=_user())
+    job = commands.migrate_instances(a.ctx, host, opts, actor=_actor())
     raise typer.Exit(_finish(a, job, fmt, wait=not no_wait))
 
 
@@ -402,33 +393,25 @@ def host_update(
     if maintenance is None and status is None:
         raise typer.BadParameter("give --maintenance and/or --status")
     a = _app()
-    name = a.ctx.cloud.get_host(host).name
+    name = commands.exact_host(a.ctx, host)
     code = EXIT_OK
-    if status is OnOff.DISABLE:
-        a.ctx.cloud.disable_service(name, vacate_reason(reason))
-    elif status is OnOff.ENABLE:
-        a.ctx.cloud.enable_service(name)
+    if status is not None:
+        job = commands.set_service(
+            a.ctx, name, enabled=status is OnOff.ENABLE, reason=reason, actor=_actor()
+        )
+        code = _quiet_run(a, job)
     if maintenance is OnOff.ENABLE:
-        job = commands.enter_maintenance(a.ctx, name, JobOptions(reason=reason), user=_user())
-        code = _quiet_run(a, job)
+        job = commands.enter_maintenance(a.ctx, name, JobOptions(reason=reason), actor=_actor())
+        code = max(code, _quiet_run(a, job))
     elif maintenance is OnOff.DISABLE:
-        job = commands.exit_maintenance(a.ctx, name, user=_user())
-        code = _quiet_run(a, job)
-    view = host_views(a.ctx, only=name)[0].to_dict()
-    _json(
-        {
-            "host": name,
-            "status": "enabled" if view["service_status"] == "enabled" else "disabled",
-            "maintenance_mode": "on_maintenance"
-            if view["maintenance_state"] == "maintenance"
-            else "off_maintenance",
-        }
-    )
+        job = commands.exit_maintenance(a.ctx, name, actor=_actor())
+        code = max(code, _quiet_run(a, job))
+    _json(os_host(host_views(a.ctx, only=name)[0]))
     raise typer.Exit(code)
 
 
 def _quiet_run(a: bootstrap.App, job: Job) -> int:
-    finished = run_one(a.ctx, job.id) or _watch(a, job, None)
+    finished = run_or_follow(a.ctx, job.id, say=_say)
     return EXIT_OK if finished.status is JobStatus.SUCCEEDED else EXIT_FAILED
 
 
@@ -484,21 +467,16 @@ def job_show(
 
 @job_app.command("watch")
 def job_watch(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
-    """Follow a job until it ends (a worker must be running it)."""
+    """Follow a job until it ends; if no live worker holds it, run it here."""
     a = _app()
     job = a.ctx.store.get_job(JobId(job_id))
-    if fmt is Format.TABLE:
-        with JobProgress(console) as progress:
-            job = _watch(a, job, progress.update, take_over=False)
-    else:
-        job = _watch(a, job, None, take_over=False)
-    raise typer.Exit(_report(a, job, fmt))
+    raise typer.Exit(_report(a, _run(a, job.id, fmt), fmt))
 
 
 @job_app.command("cancel")
 def job_cancel(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
     """Stop starting moves, abort running pre-copy migrations, end the job as cancelled."""
-    job = commands.cancel(_app().ctx, job_id)
+    job = commands.cancel(_app().ctx, job_id, actor=_actor())
     if fmt is Format.JSON:
         _json(job_to_dict(job))
     else:
@@ -517,7 +495,7 @@ def worker(
     """Run queued jobs (and take over jobs whose worker died)."""
     a = _app()
     while True:
-        for job in run_until_idle(a.ctx):
+        for job in run_until_idle(a.ctx, wait_for_held=until_idle):
             err.print(
                 f"job {job.id} {job.kind.value} {job.host}: {job.status.value} — {job.message}"
             )
@@ -565,7 +543,7 @@ def sim_boot(
             f"unknown flavor {flavor!r}; known: {', '.join(FLAVORS)}", param_hint="--flavor"
         )
     a = _app()
-    booted = [a.ctx.cloud.boot(f"{name}-{i + 1}", FLAVORS[flavor]) for i in range(count)]
+    booted = [a.simulator().boot(f"{name}-{i + 1}", FLAVORS[flavor]) for i in range(count)]
     if fmt is Format.JSON:
         _json([instance_to_dict(i) for i in booted])
     else:
@@ -581,7 +559,9 @@ def sim_fail_migration(
     ] = 0.5,
 ) -> None:
     """Failure injection: this instance's next migrations fail."""
-    _app().sim.inject_migration_failure(InstanceId(instance_id), count=count, at_fraction=at)
+    _app().simulator().inject_migration_failure(
+        InstanceId(instance_id), count=count, at_fraction=at
+    )
 
 
 @sim_app.command("kill-host")
@@ -590,7 +570,7 @@ def sim_kill_host(
     after: Annotated[float, typer.Option("--after", help="Simulated seconds from now.")] = 0.0,
 ) -> None:
     """Failure injection: the host dies (its migrations fail)."""
-    _app().sim.schedule_host_death(host, after_s=after)
+    _app().simulator().schedule_host_death(host, after_s=after)
 
 
 @app.command("demo")
@@ -599,13 +579,15 @@ def demo() -> None:
     raise typer.Exit(run_demo(console))
 
 
-def _user() -> str:
+def _actor() -> Actor:
+    """The person at the terminal: the CLI acts as an admin of the local database."""
     import getpass
 
     try:
-        return getpass.getuser()
+        name = getpass.getuser()
     except Exception:
-        return "unknown"
+        name = "unknown"
+    return Actor(name=name, role=Role.ADMIN, origin=f"cli {socket.gethostname()}")
 
 
 def main() -> None:

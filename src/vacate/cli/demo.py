@@ -20,17 +20,19 @@ from rich.rule import Rule
 from vacate import bootstrap
 from vacate.cli import render
 from vacate.cli.progress import JobProgress
-from vacate.cli.summary import lower_bound_for
 from vacate.clouds.sim.generate import FLAVORS, generate, hot_workload
 from vacate.clouds.sim.state import FileState, SimState
 from vacate.config import load_settings, parse_speed
+from vacate.domain.actors import Actor
 from vacate.domain.jobs import JobOptions, JobStatus
 from vacate.domain.model import VmState
 from vacate.engine import commands
 from vacate.engine.runner import run_one
+from vacate.engine.summary import job_summary
 from vacate.engine.views import host_views
 
 SEED = 7
+DEMO = Actor(name="demo", origin="cli demo")
 
 
 def demo_cloud(seed: int = SEED) -> tuple[SimState, str]:
@@ -82,7 +84,7 @@ def run_demo(console: Console) -> int:
     console.print(render.plan_table(commands.preflight(a.ctx, busiest, options)))
 
     console.print(Rule(f"2. vacate host maintenance enable {busiest}"))
-    job = commands.enter_maintenance(a.ctx, busiest, options, user="demo")
+    job = commands.enter_maintenance(a.ctx, busiest, options, actor=DEMO)
     with JobProgress(console) as progress:
         a.ctx.observer = progress.update
         finished = run_one(a.ctx, job.id)
@@ -90,11 +92,11 @@ def run_demo(console: Console) -> int:
     assert finished is not None
     job = a.ctx.store.get_job(job.id)
     console.print(render.results_table(job))
-    render.print_summary(console, render.summarise(job, lower_bound_for(a.ctx.cloud, job)))
+    render.print_summary(console, job_summary(a.ctx.cloud, job))
     console.print(f"[bold]{job.status.value}[/]: {job.message}")
 
     console.print(Rule("3. New instances go elsewhere"))
-    booted = [a.ctx.cloud.boot(f"new-{n + 1}", FLAVORS["m1.medium"]) for n in range(8)]
+    booted = [a.simulator().boot(f"new-{n + 1}", FLAVORS["m1.medium"]) for n in range(8)]
     on_host = [i for i in booted if i.host == busiest]
     console.print(render.instances_table(booted))
     console.print(
@@ -103,7 +105,7 @@ def run_demo(console: Console) -> int:
     )
 
     console.print(Rule(f"4. vacate host maintenance disable {busiest}"))
-    exit_job = commands.exit_maintenance(a.ctx, busiest, user="demo")
+    exit_job = commands.exit_maintenance(a.ctx, busiest, actor=DEMO)
     exit_done = run_one(a.ctx, exit_job.id)
     console.print(
         f"{exit_done.status.value if exit_done else '?'}: {exit_done.message if exit_done else ''}"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.console import Console
 from rich.table import Table
 
-from vacate.domain.jobs import Event, Job, Outcome
+from vacate.domain.events import Event
+from vacate.domain.jobs import Job, Outcome
 from vacate.domain.model import Instance
+from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
+from vacate.serialize import host_to_dict
 
 OUTCOME_STYLE = {
     Outcome.MOVED: "green",
@@ -39,7 +40,7 @@ def hosts_table(views: list[HostView]) -> Table:
     ):
         table.add_column(col)
     for v in views:
-        d = v.to_dict()
+        d = host_to_dict(v)
         state_style = "red" if d["state"] == "down" else ""
         table.add_row(
             d["name"],
@@ -143,46 +144,6 @@ def jobs_table(jobs: list[Job]) -> Table:
     for j in jobs:
         table.add_row(j.id, j.kind.value, j.host, j.status.value, j.phase.value, j.message)
     return table
-
-
-@dataclass(frozen=True, kw_only=True)
-class DrainSummary:
-    makespan_s: float | None
-    lower_bound_s: float | None
-    moved: int
-    failed: int
-    blocked: int
-    skipped: int
-    total_downtime_s: float
-    max_downtime_s: float
-
-    @property
-    def efficiency(self) -> float | None:
-        if not self.makespan_s or self.lower_bound_s is None:
-            return None
-        return self.lower_bound_s / self.makespan_s
-
-
-def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
-    starts = [t.started_at for t in job.tasks if t.started_at is not None]
-    ends = [t.ended_at for t in job.tasks if t.ended_at is not None and t.started_at is not None]
-    makespan = (max(ends) - min(starts)) if starts and ends else None
-    downtimes = [
-        t.downtime_s
-        for t in job.tasks
-        if t.downtime_s is not None and t.method and t.method.value == "live"
-    ]
-    count = {o: sum(1 for t in job.tasks if t.outcome is o) for o in Outcome}
-    return DrainSummary(
-        makespan_s=makespan,
-        lower_bound_s=lower_bound_s,
-        moved=count[Outcome.MOVED],
-        failed=count[Outcome.FAILED],
-        blocked=count[Outcome.BLOCKED],
-        skipped=count[Outcome.SKIPPED],
-        total_downtime_s=sum(downtimes),
-        max_downtime_s=max(downtimes, default=0.0),
-    )
 
 
 def print_summary(console: Console, summary: DrainSummary) -> None:

@@ -29,17 +29,18 @@ class Conflict(VacateError):
 class IllegalTransition(Conflict):
     """A maintenance-state transition the state machine does not allow."""
 
-    def __init__(self, host: str, current: str, wanted: str, allowed: Iterable[str]) -> None:
+    def __init__(
+        self, host: str, current: str, wanted: str, allowed: Iterable[str], *, hint: str = ""
+    ) -> None:
         allowed_list = sorted(allowed)
         allowed_text = ", ".join(allowed_list) if allowed_list else "none"
-        super().__init__(
-            f"host {host!r} is {current!r}: cannot go to {wanted!r} "
-            f"(allowed from {current!r}: {allowed_text})"
-        )
+        message = hint or f"allowed from {current!r}: {allowed_text}"
+        super().__init__(f"host {host!r} is {current!r}: cannot go to {wanted!r} ({message})")
         self.host = host
         self.current = current
         self.wanted = wanted
         self.allowed = tuple(allowed_list)
+        self.hint = hint
 
 
 class LeaseLost(Conflict):

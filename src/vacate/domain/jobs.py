@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from vacate.domain.actors import SYSTEM, Actor
 from vacate.domain.model import HostName, InstanceId, JobId, MigrationId
 
 
@@ -18,6 +19,7 @@ class JobKind(StrEnum):
     ENTER_MAINTENANCE = "enter_maintenance"
     EXIT_MAINTENANCE = "exit_maintenance"
     MIGRATE_INSTANCES = "migrate_instances"
+    SERVICE_UPDATE = "service_update"
 
 
 class JobStatus(StrEnum):
@@ -33,11 +35,15 @@ class JobStatus(StrEnum):
 
 
 class JobPhase(StrEnum):
+    """The step a job is at: each job kind is a list of these (``vacate.engine.workflows``)."""
+
     PREFLIGHT = "preflight"
     DISABLE = "disable"
+    ENABLE = "enable"
     MOVE = "move"
     VERIFY = "verify"
     RESTORE = "restore"
+    FINISH = "finish"
     DONE = "done"
 
 
@@ -81,6 +87,9 @@ class EscalationStep:
     action: str
     at: float
     detail: str = ""
+    #: Recorded first, sent on the next tick: a worker that dies in between leaves a decision
+    #: the next one carries out.
+    sent: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +113,8 @@ class JobOptions:
     state_policy: tuple[tuple[str, str], ...] = ()
     max_attempts: int = 2
     dry_run: bool = False
+    #: ``service_update`` jobs: the service status wanted (True enable, False disable).
+    enable_service: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +132,7 @@ class JobOptions:
             "state_policy": [list(p) for p in self.state_policy],
             "max_attempts": self.max_attempts,
             "dry_run": self.dry_run,
+            "enable_service": self.enable_service,
         }
 
     @classmethod
@@ -142,6 +154,9 @@ class JobOptions:
             state_policy=tuple((str(k), str(v)) for k, v in data.get("state_policy", [])),
             max_attempts=int(data.get("max_attempts", 2)),
             dry_run=bool(data.get("dry_run", False)),
+            enable_service=None
+            if data.get("enable_service") is None
+            else bool(data["enable_service"]),
         )
 
 
@@ -170,6 +185,8 @@ class Task:
     escalations: tuple[EscalationStep, ...] = ()
     outcome: Outcome | None = None
     reason: str = ""
+    #: A temporary refusal said "retry later": not before this time.
+    not_before: float | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -200,25 +217,25 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     message: str = ""
-    created_by: str = ""
+    actor: Actor = SYSTEM
     cancel_requested: bool = False
+    #: The worker holding the job's lease, if any, and until when (wall time) it holds it.
+    owner: str | None = None
+    lease_expires: float | None = None
+    #: The host's maintenance state and reason when the job was queued: undoing the job puts
+    #: the host back exactly there.
+    found_state: str = "operational"
+    found_reason: str = ""
+    #: When verify began waiting for moves into the host (it gives up after a while).
+    waiting_since: float | None = None
     tasks: tuple[Task, ...] = field(default=())
+
+    @property
+    def created_by(self) -> str:
+        return self.actor.name
 
     def task(self, instance_id: InstanceId) -> Task:
         for task in self.tasks:
             if task.instance_id == instance_id:
                 return task
         raise KeyError(instance_id)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Event:
-    """Something that happened in a job, in the order it happened (the progress stream)."""
-
-    job_id: JobId
-    at: float
-    kind: str
-    message: str
-    instance_id: InstanceId | None = None
-    seq: int = 0
-    data: dict[str, Any] = field(default_factory=dict)

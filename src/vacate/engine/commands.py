@@ -1,134 +1,161 @@
 """What an operator can ask for — the one service layer the CLI, the API and the dashboard share.
 
-Each command validates against the cloud and the store (unknown host → ``NotFound``; illegal
-transition or a job already active → ``Conflict`` naming the current state), then queues a job.
-Running it is a worker's business (``vacate.engine.runner``).
+Each command takes an actor (who, in which role, from where), validates against the cloud and
+the store (unknown host → ``NotFound``; illegal transition or a job already active →
+``Conflict`` naming the state or the job and what to do), then queues a job — its row, the
+host's new state and the ``job.queued`` event in one transaction. Running it is a worker's
+business (``vacate.engine.runner``, or ``vacate.engine.follow.run_or_follow``).
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 
-from vacate.domain.errors import Conflict
+from vacate.domain.actors import Actor
+from vacate.domain.changes import Changes, StateChange
+from vacate.domain.errors import Conflict, IllegalTransition
+from vacate.domain.events import EventKind, NewEvent, Queued, StateChanged
 from vacate.domain.jobs import Job, JobKind, JobOptions, JobStatus
 from vacate.domain.maintenance import MaintenanceState, transition
 from vacate.domain.model import HostName, JobId
 from vacate.engine.context import Context
-from vacate.engine.found import QUEUED_EVENT, found_data, state_found
 from vacate.engine.preflight import plan_for
+from vacate.engine.snapshot import CloudSnapshot
 from vacate.planning.policy import parse_state_policy
 from vacate.planning.preflight import DrainPlan
 
+#: The state a queued job puts its host in (undone when it is cancelled before it starts).
+_QUEUED_STATE = {
+    JobKind.ENTER_MAINTENANCE: MaintenanceState.ENTERING,
+    JobKind.EXIT_MAINTENANCE: MaintenanceState.EXITING,
+}
 
-def _exact_host(ctx: Context, host: str) -> HostName:
+
+def exact_host(ctx: Context, host: str) -> HostName:
     """Exact names only: prefix matching has drained the wrong host before."""
     return HostName(ctx.cloud.get_host(host).name)
+
+
+def _busy_hint(job: Job) -> str:
+    """What a second command on a busy host is told: which job, and what to do."""
+    return (
+        f"job {job.id} ({job.kind.value}, {job.status.value}) is active on it; "
+        f"follow it with `vacate job watch {job.id}` or cancel it with "
+        f"`vacate job cancel {job.id}`"
+    )
 
 
 def _checked(ctx: Context, host: HostName, options: JobOptions) -> JobOptions:
     """Refuse, before anything is queued, what the job could only fail on later."""
     parse_state_policy(options.state_policy)  # ValueError names the bad override
     if options.target is not None:
-        target = _exact_host(ctx, options.target)  # NotFound names it
+        target = exact_host(ctx, options.target)  # NotFound names it
         if target == host:
             raise ValueError(f"--target {target} is the host being drained")
     return options
 
 
-def _queue(
-    ctx: Context,
-    kind: JobKind,
-    host: HostName,
-    options: JobOptions,
-    user: str,
-    new_state: MaintenanceState | None,
-) -> Job:
+def _queue(ctx: Context, kind: JobKind, host: HostName, options: JobOptions, actor: Actor) -> Job:
+    active = ctx.store.active_job(host)
     current = ctx.store.get_maintenance(host)
-    if new_state is not None:
-        transition(host, current.state, new_state)
-    job = ctx.store.create_job(
-        kind=kind, host=host, options=options, created_at=ctx.clock.now(), created_by=user
-    )
+    new_state = _QUEUED_STATE.get(kind)
+    state = None
+    message = f"{kind.value} {host} queued by {actor}"
     if new_state is not None:
         try:
-            ctx.store.set_maintenance(
-                host,
-                new_state,
-                reason=options.reason,
-                at=ctx.clock.now(),
-                job_id=job.id,
-                expected=current.state,
-            )
-        except Conflict:
-            ctx.store.request_cancel(job.id)
-            raise
-    ctx.store.append_event(
-        job.id,
-        at=ctx.clock.now(),
-        kind=QUEUED_EVENT,
-        message=f"{kind.value} {host} queued by {user or 'unknown'}",
-        # What the job found, so a cancel before it starts can put it back.
-        data=found_data(current.state, current.reason),
+            transition(host, current.state, new_state)
+        except IllegalTransition as exc:
+            if active is None:
+                raise
+            raise IllegalTransition(
+                host, exc.current, exc.wanted, exc.allowed, hint=_busy_hint(active)
+            ) from None
+    if active is not None:
+        raise Conflict(f"host {host} is {current.state.value!r}: {_busy_hint(active)}")
+    if new_state is not None:
+        state = StateChange(
+            host=host, state=new_state, reason=options.reason, expected=current.state
+        )
+        message += f"; {current.state.value} → {new_state.value}"
+    return ctx.store.create_job(
+        kind=kind,
+        host=host,
+        options=options,
+        created_at=ctx.clock.now(),
+        actor=actor,
+        found=current,
+        state=state,
+        event=NewEvent(
+            kind=EventKind.JOB_QUEUED,
+            message=message,
+            payload=Queued(previous_state=current.state.value, previous_reason=current.reason),
+        ),
     )
-    return job
 
 
-def enter_maintenance(ctx: Context, host: str, options: JobOptions, *, user: str = "") -> Job:
-    name = _exact_host(ctx, host)
-    options = _checked(ctx, name, options)
-    return _queue(ctx, JobKind.ENTER_MAINTENANCE, name, options, user, MaintenanceState.ENTERING)
+def enter_maintenance(ctx: Context, host: str, options: JobOptions, *, actor: Actor) -> Job:
+    name = exact_host(ctx, host)
+    return _queue(ctx, JobKind.ENTER_MAINTENANCE, name, _checked(ctx, name, options), actor)
 
 
-def exit_maintenance(ctx: Context, host: str, *, restore: bool = False, user: str = "") -> Job:
-    name = _exact_host(ctx, host)
+def exit_maintenance(ctx: Context, host: str, *, restore: bool = False, actor: Actor) -> Job:
+    name = exact_host(ctx, host)
     options = JobOptions(reason="back in service", restore=restore, target=name)
-    return _queue(ctx, JobKind.EXIT_MAINTENANCE, name, options, user, MaintenanceState.EXITING)
+    return _queue(ctx, JobKind.EXIT_MAINTENANCE, name, options, actor)
 
 
-def migrate_instances(ctx: Context, host: str, options: JobOptions, *, user: str = "") -> Job:
+def migrate_instances(ctx: Context, host: str, options: JobOptions, *, actor: Actor) -> Job:
     """Drain without the maintenance flag (the Horizon "Migrate instances" button)."""
-    name = _exact_host(ctx, host)
-    options = _checked(ctx, name, options)
-    return _queue(
-        ctx, JobKind.MIGRATE_INSTANCES, name, replace(options, rollback_on_error=False), user, None
-    )
+    name = exact_host(ctx, host)
+    options = replace(_checked(ctx, name, options), rollback_on_error=False)
+    return _queue(ctx, JobKind.MIGRATE_INSTANCES, name, options, actor)
+
+
+def set_service(ctx: Context, host: str, *, enabled: bool, reason: str = "", actor: Actor) -> Job:
+    """Enable or disable a host's compute service (``host-update --status``), as a job of its
+    own so that it is leased, recorded and audited like every other change."""
+    name = exact_host(ctx, host)
+    options = JobOptions(reason=reason, enable_service=enabled)
+    return _queue(ctx, JobKind.SERVICE_UPDATE, name, options, actor)
 
 
 def preflight(ctx: Context, host: str, options: JobOptions) -> DrainPlan:
     """The plan alone: what a drain would do now, touching nothing (``--dry-run``)."""
-    name = _exact_host(ctx, host)
-    return plan_for(ctx.cloud, ctx.store, name, _checked(ctx, name, options))
+    name = exact_host(ctx, host)
+    options = _checked(ctx, name, options)
+    return plan_for(CloudSnapshot(ctx.cloud, ctx.store), name, options)
 
 
-def cancel(ctx: Context, job_id: str) -> Job:
+def cancel(ctx: Context, job_id: str, *, actor: Actor) -> Job:
     """Cancel a job: a queued one at once (its host goes back where it was), a running one at
     its next step (no new moves, running pre-copy migrations aborted)."""
     before = ctx.store.get_job(JobId(job_id))
-    job = ctx.store.request_cancel(JobId(job_id))
-    ctx.store.append_event(
-        job.id, at=ctx.clock.now(), kind="job.cancel-requested", message="cancel requested"
-    )
+    job = ctx.store.request_cancel(JobId(job_id), at=ctx.clock.now(), actor=actor)
     if before.status is JobStatus.QUEUED and job.status is JobStatus.CANCELLED:
-        _undo_queued(ctx, job)
+        return _undo_queued(ctx, job)
     return job
 
 
-def _undo_queued(ctx: Context, job: Job) -> None:
-    """A job cancelled before it started leaves the host as the job found it."""
-    if job.kind is JobKind.ENTER_MAINTENANCE:
-        expected = MaintenanceState.ENTERING
-    elif job.kind is JobKind.EXIT_MAINTENANCE:
-        expected = MaintenanceState.EXITING
-    else:
-        return
-    back, reason = state_found(ctx.store, job)
-    with contextlib.suppress(Conflict):  # someone moved the host on meanwhile: leave it
-        ctx.store.set_maintenance(
-            job.host,
-            back,
-            reason=reason,
-            at=ctx.clock.now(),
-            job_id=job.id,
-            expected=expected,
-        )
+def _undo_queued(ctx: Context, job: Job) -> Job:
+    """A job cancelled before it started leaves the host as the job found it — unless someone
+    moved the host on meanwhile."""
+    queued_state = _QUEUED_STATE.get(job.kind)
+    if queued_state is None or ctx.store.get_maintenance(job.host).state is not queued_state:
+        return job
+    back = MaintenanceState(job.found_state)
+    changes = Changes(
+        state=StateChange(
+            host=job.host, state=back, reason=job.found_reason, expected=queued_state
+        ),
+        events=(
+            NewEvent(
+                kind=EventKind.STATE_CHANGED,
+                message=f"{job.host}: {queued_state.value} → {back.value} (cancelled)",
+                payload=StateChanged(before=queued_state.value, after=back.value),
+            ),
+        ),
+    )
+    try:
+        return ctx.store.commit(job.id, changes, at=ctx.clock.now(), owner=None)
+    except Conflict:
+        return ctx.store.get_job(job.id)

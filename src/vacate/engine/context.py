@@ -26,4 +26,5 @@ class Context:
     ladder: LadderPolicy = field(default_factory=LadderPolicy)
     #: Leases are about living processes, so they run on wall time, not simulated time.
     wall: Callable[[], float] = time.time
+    sleep_wall: Callable[[float], None] = time.sleep
     observer: Observer | None = None

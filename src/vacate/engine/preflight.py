@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from vacate.domain.jobs import JobOptions
-from vacate.domain.maintenance import MaintenanceState
+from collections.abc import Sequence
+
+from vacate.domain.jobs import Job, JobOptions, Method, Task, Verdict
 from vacate.domain.model import HostName
-from vacate.planning.hoststate import build_host_states
-from vacate.planning.preflight import DrainPlan, plan_drain
+from vacate.engine.snapshot import CloudSnapshot
+from vacate.planning.preflight import DrainPlan, PlanItem, plan_drain
 from vacate.ports.cloud import Cloud
-from vacate.ports.store import Store
 
 
 def stream_bandwidth(cloud: Cloud, nic_bytes_per_s: float) -> float | None:
@@ -18,18 +18,36 @@ def stream_bandwidth(cloud: Cloud, nic_bytes_per_s: float) -> float | None:
     return min(rates) if rates else None
 
 
-def plan_for(cloud: Cloud, store: Store, host: str, options: JobOptions) -> DrainPlan:
-    """The drain plan for ``host`` as things stand now; touches nothing."""
-    source = cloud.get_host(host)
-    hosts = cloud.list_hosts()
-    instances = cloud.list_instances()
-    maintenance: dict[str, MaintenanceState] = {m.host: m.state for m in store.list_maintenance()}
-    groups = {g.id: g for g in cloud.list_server_groups()}
+def plan_for(snapshot: CloudSnapshot, host: str, options: JobOptions) -> DrainPlan:
+    """The drain plan for ``host`` as the snapshot shows things; touches nothing."""
+    source = snapshot.host(host)
     return plan_drain(
         source=HostName(source.name),
-        instances=[i for i in instances if i.host == source.name],
-        host_states=build_host_states(hosts, instances, maintenance),
-        groups=groups,
+        instances=snapshot.instances_on(source.name),
+        host_states=snapshot.host_states(),
+        groups=snapshot.groups,
         options=options,
-        bandwidth=stream_bandwidth(cloud, source.nic_bytes_per_s),
+        bandwidth=stream_bandwidth(snapshot.cloud, source.nic_bytes_per_s),
     )
+
+
+_METHODS = {Verdict.LIVE: Method.LIVE, Verdict.COLD: Method.COLD}
+
+
+def tasks_from(job: Job, items: Sequence[PlanItem], *, first_order: int = 0) -> list[Task]:
+    """One task per planned instance; what will not move keeps the plan's reason."""
+    return [
+        Task(
+            job_id=job.id,
+            instance_id=item.instance.id,
+            instance_name=item.instance.name,
+            state_before=item.instance.vm_state.value,
+            verdict=item.verdict,
+            source=job.host,
+            order=first_order + item.order,
+            planned_destination=item.destination,
+            method=_METHODS.get(item.verdict),
+            reason="" if item.verdict.moves else item.reason,
+        )
+        for item in items
+    ]

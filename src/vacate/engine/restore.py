@@ -5,33 +5,33 @@ from __future__ import annotations
 from vacate.domain.errors import NotFound
 from vacate.domain.jobs import Job, JobKind, Method, Outcome, Task, Verdict
 from vacate.domain.model import HostName, VmState
-from vacate.engine.context import Context
+from vacate.engine.tick import Tick
 
 
-def _moved_since_last_exit(ctx: Context, job: Job) -> list[Task]:
+def _moved_since_last_exit(tick: Tick, job: Job) -> list[Task]:
     """Every instance the drains since the host was last put back in service moved away (a
     failed attempt and its retry both count), the newest record per instance."""
     moved: dict[str, Task] = {}
-    for earlier in ctx.store.list_jobs(host=job.host, limit=1000):  # newest first
+    for earlier in tick.store.list_jobs(host=job.host, limit=1000):  # newest first
         if earlier.id == job.id or earlier.created_at > job.created_at:
             continue
         if earlier.kind is JobKind.EXIT_MAINTENANCE and not earlier.status.is_active:
             break  # the host was back in service then: older drains are history
         if earlier.kind is not JobKind.ENTER_MAINTENANCE:
             continue
-        for task in ctx.store.get_job(earlier.id).tasks:
+        for task in earlier.tasks:
             if task.outcome is Outcome.MOVED and task.instance_id not in moved:
                 moved[task.instance_id] = task
     return list(moved.values())
 
 
-def restore_tasks(ctx: Context, job: Job) -> list[Task]:
+def restore_tasks(tick: Tick, job: Job) -> list[Task]:
     """One task per instance moved away by the drains of this maintenance that is still where
     its drain put it."""
     tasks = []
-    for order, moved in enumerate(_moved_since_last_exit(ctx, job)):
+    for order, moved in enumerate(_moved_since_last_exit(tick, job)):
         try:
-            inst = ctx.cloud.get_instance(moved.instance_id)
+            inst = tick.snapshot.instance(moved.instance_id)
         except NotFound:
             continue  # deleted since: nothing to bring back
         if inst.host is None or inst.host != moved.destination or inst.is_gone:

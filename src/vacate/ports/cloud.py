@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Protocol
 
 from vacate.domain.model import (
-    Flavor,
     Host,
     HostName,
     Instance,
@@ -116,6 +115,3 @@ class Cloud(Protocol):
     def start_post_copy(self, migration_id: MigrationId) -> None: ...
     def force_complete(self, migration_id: MigrationId) -> None: ...
     def abort_migration(self, migration_id: MigrationId) -> None: ...
-
-    # -- for the simulated cloud and tests --
-    def boot(self, name: str, flavor: Flavor, *, project: str = "demo") -> Instance: ...

@@ -1,19 +1,23 @@
 """The Store port: durable jobs, tasks, events and host maintenance states.
 
-Every write the engine makes goes through here, so a worker killed at any line leaves a record
-the next worker can resume from. Leases make sure two workers never act on one job; the store
-enforces one active (queued or running) job per host.
+The engine writes only through ``commit`` (and the commands through ``create_job`` and
+``request_cancel``): each is one transaction carrying a state change together with its events,
+so a worker killed at any line leaves a record the next worker can resume from and an event
+log that is exactly the history of the state. Leases make sure two workers never act on one
+job; the store enforces one active (queued or running) job per host.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from vacate.domain.jobs import Event, Job, JobKind, JobOptions, JobPhase, JobStatus, Task
+from vacate.domain.actors import Actor
+from vacate.domain.changes import Changes, StateChange
+from vacate.domain.events import Event, NewEvent
+from vacate.domain.jobs import Job, JobKind, JobOptions, JobStatus
 from vacate.domain.maintenance import MaintenanceState
-from vacate.domain.model import HostName, InstanceId, JobId
+from vacate.domain.model import HostName, JobId
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,9 +40,14 @@ class Store(Protocol):
         host: HostName,
         options: JobOptions,
         created_at: float,
-        created_by: str = "",
+        actor: Actor,
+        found: HostMaintenance,
+        state: StateChange | None,
+        event: NewEvent,
     ) -> Job:
-        """Queue a job. Raises ``Conflict`` naming the active job if the host already has one."""
+        """Queue a job, write ``state`` (compare and set) and ``event``, all or nothing.
+        Raises ``Conflict`` naming the active job if the host already has one, or naming the
+        host's current state if it changed meanwhile."""
         ...
 
     def get_job(self, job_id: JobId) -> Job:
@@ -51,61 +60,41 @@ class Store(Protocol):
         """Newest first."""
         ...
 
-    def update_job(
-        self,
-        job_id: JobId,
-        *,
-        status: JobStatus | None = None,
-        phase: JobPhase | None = None,
-        message: str | None = None,
-        started_at: float | None = None,
-        finished_at: float | None = None,
-        owner: str | None = None,
-        expected_status: JobStatus | None = None,
-    ) -> Job:
-        """With ``owner``, only while that worker holds the lease (else ``LeaseLost``): a worker
-        that stalled past its lease cannot overwrite its successor's record. With
-        ``expected_status``, only from that status (else ``Conflict`` naming the current one)."""
+    def active_job(self, host: str) -> Job | None:
+        """The queued or running job of ``host``, if any."""
         ...
 
-    def request_cancel(self, job_id: JobId) -> Job:
-        """Mark a job for cancellation; a queued job is cancelled at once."""
+    def commit(self, job_id: JobId, changes: Changes, *, at: float, owner: str | None) -> Job:
+        """Apply ``changes`` in one transaction and return the job as it now is.
+
+        With ``owner``, only while that worker holds the lease (else ``LeaseLost``): a worker
+        that stalled past its lease cannot overwrite its successor's record. A job change with
+        ``expected_status``, or a state change whose ``expected`` state no longer holds, raises
+        ``Conflict`` and writes nothing."""
+        ...
+
+    def request_cancel(self, job_id: JobId, *, at: float, actor: Actor) -> Job:
+        """Mark a job for cancellation (with its event); a queued job is cancelled at once."""
         ...
 
     # -- leases: who may act on a job --
-    def claim_next(self, owner: str, *, ttl_s: float, now: float) -> Job | None:
-        """Take the lease of the oldest queued job, or of a running one whose lease expired."""
+    def claim_next(self, owner: str, *, ttl_s: float, now: float, at: float) -> Job | None:
+        """Take the lease of the oldest queued job, or of a running one whose lease expired
+        (recording the take-over at ``at``)."""
         ...
 
-    def acquire_lease(self, job_id: JobId, owner: str, *, ttl_s: float, now: float) -> bool:
+    def acquire_lease(
+        self, job_id: JobId, owner: str, *, ttl_s: float, now: float, at: float
+    ) -> bool:
         """Take or renew the lease; False if another live owner holds it."""
         ...
 
     def release_lease(self, job_id: JobId, owner: str) -> None: ...
 
-    # -- tasks --
-    def put_tasks(self, job_id: JobId, tasks: Sequence[Task]) -> None:
-        """Insert the plan's tasks once; calling again with the same instances changes nothing."""
-        ...
-
-    def save_task(self, task: Task, *, owner: str | None = None) -> None:
-        """Overwrite one task (keyed by job id and instance id); with ``owner``, only while that
-        worker holds the job's lease (else ``LeaseLost``)."""
-        ...
-
     # -- events --
-    def append_event(
-        self,
-        job_id: JobId,
-        *,
-        at: float,
-        kind: str,
-        message: str,
-        instance_id: InstanceId | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> Event: ...
-
-    def list_events(self, job_id: JobId, *, after_seq: int = 0) -> list[Event]: ...
+    def list_events(self, job_id: JobId, *, after_seq: int = 0) -> list[Event]:
+        """The job's events numbered after ``after_seq``, in order."""
+        ...
 
     # -- maintenance states --
     def get_maintenance(self, host: HostName) -> HostMaintenance:
@@ -113,17 +102,3 @@ class Store(Protocol):
         ...
 
     def list_maintenance(self) -> list[HostMaintenance]: ...
-
-    def set_maintenance(
-        self,
-        host: HostName,
-        state: MaintenanceState,
-        *,
-        reason: str,
-        at: float,
-        job_id: JobId | None = None,
-        expected: MaintenanceState | None = None,
-    ) -> HostMaintenance:
-        """Write the state; with ``expected``, only if the stored state still is that (else
-        ``Conflict``), so two writers cannot both move a host out of the same state."""
-        ...

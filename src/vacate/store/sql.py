@@ -14,10 +14,10 @@ process wrote first; read-only transactions use a plain ``BEGIN`` and never bloc
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -34,27 +34,33 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from vacate.domain.errors import Conflict, LeaseLost, NotFound
-from vacate.domain.jobs import (
-    EscalationStep,
+from vacate.domain.actors import SYSTEM, Actor
+from vacate.domain.changes import Changes, JobChange, StateChange
+from vacate.domain.errors import Conflict, LeaseLost, NotFound, SetupError
+from vacate.domain.events import (
+    PAYLOADS,
     Event,
-    Job,
-    JobKind,
-    JobOptions,
-    JobPhase,
-    JobStatus,
-    Method,
-    Outcome,
-    Task,
-    TaskStatus,
-    Verdict,
+    EventKind,
+    JobEnded,
+    NewEvent,
+    Payload,
+    TakenOver,
 )
+from vacate.domain.jobs import Job, JobKind, JobOptions, JobPhase, JobStatus, Task
 from vacate.domain.maintenance import MaintenanceState
-from vacate.domain.model import HostName, InstanceId, JobId, MigrationId
+from vacate.domain.model import HostName, InstanceId, JobId
 from vacate.ports.store import HostMaintenance
+from vacate.store.rows import (
+    actor_from,
+    event_from_row,
+    job_from_row,
+    maintenance_from_row,
+    task_from_row,
+    task_values,
+)
 from vacate.store.tables import EventRow, HostMaintenanceRow, JobRow, TaskRow
 
 #: Execution option marking a connection whose transactions will write (SQLite: BEGIN IMMEDIATE).
@@ -62,8 +68,6 @@ WRITE_OPTION = "vacate_write"
 
 #: How long a SQLite connection waits for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-
-T = TypeVar("T")
 
 _ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
@@ -148,19 +152,36 @@ class SqlStore:
         self._engine.dispose()
 
     def __repr__(self) -> str:
-        return f"SqlStore({self._engine.url.render_as_string(hide_password=True)!r})"
+        return f"SqlStore({self._where()!r})"
+
+    def _where(self) -> str:
+        return self._engine.url.render_as_string(hide_password=True)
 
     # -- transactions --
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self._engine.begin() as conn:
+        with self._translated(), self._engine.begin() as conn:
             yield conn
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._writer.begin() as conn:
+        with self._translated(), self._writer.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """The database going away, or a file turning unreadable, is an environment problem:
+        one line naming the database, not a traceback."""
+        try:
+            yield
+        except IntegrityError:
+            raise
+        except (OperationalError, DBAPIError) as exc:
+            detail = str(getattr(exc, "orig", exc)).strip().splitlines()
+            raise SetupError(
+                f"database {self._where()}: {detail[0] if detail else type(exc).__name__}"
+            ) from None
 
     def _insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """An INSERT that supports ``on_conflict_do_*`` on this backend."""
@@ -179,8 +200,12 @@ class SqlStore:
         host: HostName,
         options: JobOptions,
         created_at: float,
-        created_by: str = "",
+        actor: Actor = SYSTEM,
+        found: HostMaintenance | None = None,
+        state: StateChange | None = None,
+        event: NewEvent | None = None,
     ) -> Job:
+        found = found or HostMaintenance(host=host, state=MaintenanceState.OPERATIONAL)
         values: dict[str, Any] = {
             "kind": kind.value,
             "host": host,
@@ -191,7 +216,13 @@ class SqlStore:
             "started_at": None,
             "finished_at": None,
             "message": "",
-            "created_by": created_by,
+            "created_by": actor.name,
+            "actor_role": actor.role.value,
+            "actor_origin": actor.origin,
+            "found_state": found.state.value,
+            "found_reason": found.reason,
+            "waiting_since": None,
+            "event_seq": 0,
             "cancel_requested": False,
             "lease_owner": None,
             "lease_expires": None,
@@ -201,35 +232,26 @@ class SqlStore:
             try:
                 with self._write() as conn:
                     conn.execute(insert(_jobs).values(id=job_id, **values))
+                    if state is not None:
+                        self._set_state(conn, state, at=created_at, job_id=job_id)
+                    if event is not None:
+                        self._append(conn, job_id, [event], at=created_at, actor=actor)
+                    return self._get_job(conn, job_id)
             except IntegrityError:
                 # Most likely the partial unique index: name the job that holds the host. If
                 # it finished in the meantime (or the random id collided), just try again.
-                active = self._active_job(host)
+                active = self.active_job(host)
                 if active is not None:
-                    raise Conflict(
-                        f"host {host!r} already has active job {active[0]} ({active[1]})"
-                    ) from None
+                    raise Conflict(_busy(active)) from None
                 continue
-            return Job(
-                id=job_id,
-                kind=kind,
-                host=host,
-                status=JobStatus.QUEUED,
-                options=options,
-                phase=JobPhase.PREFLIGHT,
-                created_at=created_at,
-                created_by=created_by,
-            )
         raise Conflict(f"could not create a job for host {host!r}: it kept changing, retry")
 
-    def _active_job(self, host: str) -> tuple[str, str] | None:
+    def active_job(self, host: str) -> Job | None:
         with self._read() as conn:
-            row = conn.execute(
-                select(_jobs.c.id, _jobs.c.status)
-                .where(_jobs.c.host == host, _jobs.c.status.in_(_ACTIVE))
-                .limit(1)
-            ).first()
-        return None if row is None else (row.id, row.status)
+            job_id = conn.execute(
+                select(_jobs.c.id).where(_jobs.c.host == host, _jobs.c.status.in_(_ACTIVE)).limit(1)
+            ).scalar_one_or_none()
+            return None if job_id is None else self._get_job(conn, job_id)
 
     def get_job(self, job_id: JobId) -> Job:
         with self._read() as conn:
@@ -244,7 +266,7 @@ class SqlStore:
             .where(_tasks.c.job_id == job_id)
             .order_by(_tasks.c.sort_order, _tasks.c.instance_name, _tasks.c.instance_id)
         ).mappings()
-        return _job_from_row(row._mapping, tuple(_task_from_row(t) for t in tasks))
+        return job_from_row(row._mapping, tuple(task_from_row(t) for t in tasks))
 
     def list_jobs(
         self, *, host: str | None = None, status: JobStatus | None = None, limit: int = 100
@@ -265,48 +287,144 @@ class SqlStore:
                     .order_by(_tasks.c.sort_order, _tasks.c.instance_name, _tasks.c.instance_id)
                 ).mappings()
                 for task_row in task_rows:
-                    tasks_by_job[task_row["job_id"]].append(_task_from_row(task_row))
-        return [_job_from_row(row, tuple(tasks_by_job[row["id"]])) for row in rows]
+                    tasks_by_job[task_row["job_id"]].append(task_from_row(task_row))
+        return [job_from_row(row, tuple(tasks_by_job[row["id"]])) for row in rows]
 
-    def update_job(
-        self,
-        job_id: JobId,
-        *,
-        status: JobStatus | None = None,
-        phase: JobPhase | None = None,
-        message: str | None = None,
-        started_at: float | None = None,
-        finished_at: float | None = None,
-        owner: str | None = None,
-        expected_status: JobStatus | None = None,
+    # -- the unit of work --
+
+    def commit(
+        self, job_id: JobId, changes: Changes, *, at: float, owner: str | None = None
     ) -> Job:
-        values: dict[str, Any] = {}
-        if status is not None:
-            values["status"] = status.value
-        if phase is not None:
-            values["phase"] = phase.value
-        if message is not None:
-            values["message"] = message
-        if started_at is not None:
-            values["started_at"] = started_at
-        if finished_at is not None:
-            values["finished_at"] = finished_at
-        if not values:
-            return self.get_job(job_id)
+        expected = changes.job.expected_status if changes.job else None
         try:
             with self._write() as conn:
-                self._check_job(conn, job_id, owner=owner, expected_status=expected_status)
-                result = conn.execute(update(_jobs).where(_jobs.c.id == job_id).values(values))
-                if result.rowcount != 1:
-                    raise NotFound("job", job_id)
+                actor = self._check_job(conn, job_id, owner=owner, expected_status=expected)
+                if changes.new_tasks:
+                    self._put_tasks(conn, job_id, changes.new_tasks)
+                for task in changes.tasks:
+                    self._save_task(conn, job_id, task)
+                if changes.state is not None:
+                    self._set_state(conn, changes.state, at=at, job_id=job_id)
+                if changes.job is not None:
+                    self._update_job(conn, job_id, changes.job)
+                if changes.events:
+                    self._append(conn, job_id, changes.events, at=at, actor=actor)
                 return self._get_job(conn, job_id)
         except IntegrityError:
             # Re-activating a finished job while the host has another active one.
-            active = self._active_job(self.get_job(job_id).host)
-            holder = f" by job {active[0]} ({active[1]})" if active else ""
-            raise Conflict(f"job {job_id} cannot become {status}: host is taken{holder}") from None
+            active = self.active_job(self.get_job(job_id).host)
+            holder = f": {_busy(active)}" if active else ""
+            raise Conflict(f"job {job_id} cannot change so{holder}") from None
 
-    def request_cancel(self, job_id: JobId) -> Job:
+    def _check_job(
+        self,
+        conn: Connection,
+        job_id: JobId,
+        *,
+        owner: str | None,
+        expected_status: JobStatus | None = None,
+    ) -> Actor:
+        """Fence a write (the job's row stays locked for the rest of the transaction) and
+        return the job's actor: the engine's events happen on its behalf."""
+        row = conn.execute(
+            select(
+                _jobs.c.lease_owner,
+                _jobs.c.status,
+                _jobs.c.created_by,
+                _jobs.c.actor_role,
+                _jobs.c.actor_origin,
+            )
+            .where(_jobs.c.id == job_id)
+            .with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise NotFound("job", job_id)
+        if owner is not None and row.lease_owner != owner:
+            raise LeaseLost(job_id)
+        if expected_status is not None and row.status != expected_status.value:
+            raise Conflict(f"job {job_id} is {row.status}, not {expected_status.value}")
+        return actor_from(row.created_by, row.actor_role, row.actor_origin)
+
+    def _update_job(self, conn: Connection, job_id: JobId, change: JobChange) -> None:
+        values: dict[str, Any] = {}
+        if change.status is not None:
+            values["status"] = change.status.value
+        if change.phase is not None:
+            values["phase"] = change.phase.value
+        for name in ("message", "started_at", "finished_at", "waiting_since"):
+            value = getattr(change, name)
+            if value is not None:
+                values[name] = value
+        if values:
+            conn.execute(update(_jobs).where(_jobs.c.id == job_id).values(values))
+
+    def _put_tasks(self, conn: Connection, job_id: JobId, tasks: Sequence[Task]) -> None:
+        for task in tasks:
+            if task.job_id != job_id:
+                raise ValueError(
+                    f"task {task.instance_id} belongs to job {task.job_id}, not {job_id}"
+                )
+        conn.execute(
+            self._insert(_tasks).on_conflict_do_nothing(
+                index_elements=[_tasks.c.job_id, _tasks.c.instance_id]
+            ),
+            [task_values(task) for task in tasks],
+        )
+
+    def _save_task(self, conn: Connection, job_id: JobId, task: Task) -> None:
+        values = task_values(task)
+        del values["job_id"], values["instance_id"]
+        result = conn.execute(
+            update(_tasks)
+            .where(_tasks.c.job_id == job_id, _tasks.c.instance_id == task.instance_id)
+            .values(values)
+        )
+        if result.rowcount != 1:
+            raise NotFound("task", f"{job_id}/{task.instance_id}")
+
+    def _append(
+        self,
+        conn: Connection,
+        job_id: str,
+        events: Sequence[NewEvent],
+        *,
+        at: float,
+        actor: Actor | None,
+    ) -> None:
+        """Number the events after the job's last one: the job row's counter is bumped in the
+        same transaction (and locks the row on PostgreSQL), so numbers never repeat or skip."""
+        last = conn.execute(
+            update(_jobs)
+            .where(_jobs.c.id == job_id)
+            .values(event_seq=_jobs.c.event_seq + len(events))
+            .returning(_jobs.c.event_seq)
+        ).scalar_one_or_none()
+        if last is None:
+            raise NotFound("job", job_id)
+        first = last - len(events) + 1
+        conn.execute(
+            insert(_events),
+            [
+                {
+                    "job_id": job_id,
+                    "job_seq": first + i,
+                    "at": at,
+                    "kind": e.kind.value,
+                    "message": e.message,
+                    "instance_id": e.instance_id,
+                    "data": e.payload.to_dict(),
+                    "actor_name": actor.name if actor else "",
+                    "actor_role": actor.role.value if actor else "",
+                    "actor_origin": actor.origin if actor else "",
+                }
+                for i, e in enumerate(events)
+            ],
+        )
+
+    def request_cancel(self, job_id: JobId, *, at: float = 0.0, actor: Actor = SYSTEM) -> Job:
+        requested = NewEvent(
+            kind=EventKind.JOB_CANCEL_REQUESTED, message=f"cancel requested by {actor.name}"
+        )
         for _ in range(_MAX_RACE_RETRIES):
             with self._write() as conn:
                 row = conn.execute(
@@ -321,26 +439,38 @@ class SqlStore:
                         .where(_jobs.c.id == job_id, _jobs.c.status == JobStatus.QUEUED.value)
                         .values(
                             status=JobStatus.CANCELLED.value,
+                            phase=JobPhase.DONE.value,
                             cancel_requested=True,
+                            finished_at=at,
                             message="cancelled before it started",
                         )
                     )
+                    events = [
+                        requested,
+                        NewEvent(
+                            kind=EventKind.JOB_CANCELLED,
+                            message="cancelled before it started",
+                            payload=JobEnded(status=JobStatus.CANCELLED.value),
+                        ),
+                    ]
                 elif current is JobStatus.RUNNING:
                     result = conn.execute(
                         update(_jobs)
                         .where(_jobs.c.id == job_id, _jobs.c.status == JobStatus.RUNNING.value)
                         .values(cancel_requested=True)
                     )
+                    events = [requested]
                 else:
                     raise Conflict(f"job {job_id} is already {current.value}: nothing to cancel")
                 if result.rowcount == 1:
+                    self._append(conn, job_id, events, at=at, actor=actor)
                     return self._get_job(conn, job_id)
             # The status changed between our read and our write (PostgreSQL): look again.
         raise Conflict(f"job {job_id} kept changing status; retry the cancel")
 
     # -- leases --
 
-    def claim_next(self, owner: str, *, ttl_s: float, now: float) -> Job | None:
+    def claim_next(self, owner: str, *, ttl_s: float, now: float, at: float = 0.0) -> Job | None:
         """Take the lease of the oldest claimable job: queued or running, with no live lease.
 
         A job whose lease is live is skipped even if ``owner`` holds it: a worker asks for a
@@ -357,28 +487,34 @@ class SqlStore:
         for _ in range(_MAX_RACE_RETRIES):
             with self._write() as conn:
                 candidate = (
-                    select(_jobs.c.id)
+                    select(_jobs.c.id, _jobs.c.lease_owner, _jobs.c.status)
                     .where(claimable)
                     .order_by(_jobs.c.created_at, _jobs.c.pk)
                     .limit(1)
                 )
                 if self._dialect == "postgresql":
                     candidate = candidate.with_for_update(skip_locked=True)
-                job_id = conn.execute(candidate).scalar_one_or_none()
-                if job_id is None:
+                found = conn.execute(candidate).first()
+                if found is None:
                     return None
                 result = conn.execute(
                     update(_jobs)
-                    .where(_jobs.c.id == job_id, claimable)
+                    .where(_jobs.c.id == found.id, claimable)
                     .values(lease_owner=owner, lease_expires=now + ttl_s)
                 )
                 if result.rowcount == 1:
-                    return self._get_job(conn, job_id)
+                    self._note_take_over(conn, found.id, found.lease_owner, found.status, owner, at)
+                    return self._get_job(conn, found.id)
             # Another worker took it between our SELECT and UPDATE: try the next one.
         return None
 
-    def acquire_lease(self, job_id: JobId, owner: str, *, ttl_s: float, now: float) -> bool:
+    def acquire_lease(
+        self, job_id: JobId, owner: str, *, ttl_s: float, now: float, at: float = 0.0
+    ) -> bool:
         with self._write() as conn:
+            before = conn.execute(
+                select(_jobs.c.lease_owner, _jobs.c.status).where(_jobs.c.id == job_id)
+            ).first()
             result = conn.execute(
                 update(_jobs)
                 .where(
@@ -391,7 +527,28 @@ class SqlStore:
                 )
                 .values(lease_owner=owner, lease_expires=now + ttl_s)
             )
+            if result.rowcount == 1 and before is not None:
+                self._note_take_over(conn, job_id, before.lease_owner, before.status, owner, at)
             return result.rowcount == 1
+
+    def _note_take_over(
+        self,
+        conn: Connection,
+        job_id: str,
+        previous: str | None,
+        status: str,
+        owner: str,
+        at: float,
+    ) -> None:
+        """A running job whose worker went silent changes hands: that is history too."""
+        if previous is None or previous == owner or status != JobStatus.RUNNING.value:
+            return
+        event = NewEvent(
+            kind=EventKind.JOB_TAKEN_OVER,
+            message=f"worker {previous} went silent (its lease expired); {owner} took over",
+            payload=TakenOver(previous_owner=previous, owner=owner),
+        )
+        self._append(conn, job_id, [event], at=at, actor=None)
 
     def release_lease(self, job_id: JobId, owner: str) -> None:
         with self._write() as conn:
@@ -401,120 +558,16 @@ class SqlStore:
                 .values(lease_owner=None, lease_expires=None)
             )
 
-    # -- tasks --
-
-    def put_tasks(self, job_id: JobId, tasks: Sequence[Task]) -> None:
-        for task in tasks:
-            if task.job_id != job_id:
-                raise ValueError(
-                    f"task {task.instance_id} belongs to job {task.job_id}, not {job_id}"
-                )
-        with self._write() as conn:
-            exists = conn.execute(select(_jobs.c.pk).where(_jobs.c.id == job_id)).first()
-            if exists is None:
-                raise NotFound("job", job_id)
-            if tasks:
-                conn.execute(
-                    self._insert(_tasks).on_conflict_do_nothing(
-                        index_elements=[_tasks.c.job_id, _tasks.c.instance_id]
-                    ),
-                    [_task_values(task) for task in tasks],
-                )
-
-    def _check_job(
-        self,
-        conn: Connection,
-        job_id: JobId,
-        *,
-        owner: str | None,
-        expected_status: JobStatus | None = None,
-    ) -> None:
-        """Fence a write: the job's row is locked for the rest of the transaction."""
-        if owner is None and expected_status is None:
-            return
-        row = conn.execute(
-            select(_jobs.c.lease_owner, _jobs.c.status)
-            .where(_jobs.c.id == job_id)
-            .with_for_update()
-        ).one_or_none()
-        if row is None:
-            raise NotFound("job", job_id)
-        if owner is not None and row.lease_owner != owner:
-            raise LeaseLost(job_id)
-        if expected_status is not None and row.status != expected_status.value:
-            raise Conflict(f"job {job_id} is {row.status}, not {expected_status.value}")
-
-    def save_task(self, task: Task, *, owner: str | None = None) -> None:
-        values = _task_values(task)
-        del values["job_id"], values["instance_id"]
-        with self._write() as conn:
-            self._check_job(conn, task.job_id, owner=owner)
-            result = conn.execute(
-                update(_tasks)
-                .where(_tasks.c.job_id == task.job_id, _tasks.c.instance_id == task.instance_id)
-                .values(values)
-            )
-            if result.rowcount != 1:
-                raise NotFound("task", f"{task.job_id}/{task.instance_id}")
-
     # -- events --
-
-    def append_event(
-        self,
-        job_id: JobId,
-        *,
-        at: float,
-        kind: str,
-        message: str,
-        instance_id: InstanceId | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> Event:
-        payload = dict(data or {})
-        try:
-            with self._write() as conn:
-                seq = conn.execute(
-                    insert(_events)
-                    .values(
-                        job_id=job_id,
-                        at=at,
-                        kind=kind,
-                        message=message,
-                        instance_id=instance_id,
-                        data=payload,
-                    )
-                    .returning(_events.c.seq)
-                ).scalar_one()
-        except IntegrityError:
-            raise NotFound("job", job_id) from None
-        return Event(
-            job_id=job_id,
-            at=at,
-            kind=kind,
-            message=message,
-            instance_id=instance_id,
-            seq=seq,
-            data=payload,
-        )
 
     def list_events(self, job_id: JobId, *, after_seq: int = 0) -> list[Event]:
         with self._read() as conn:
             rows = conn.execute(
                 select(_events)
-                .where(_events.c.job_id == job_id, _events.c.seq > after_seq)
-                .order_by(_events.c.seq)
+                .where(_events.c.job_id == job_id, _events.c.job_seq > after_seq)
+                .order_by(_events.c.job_seq)
             ).mappings()
-            return [
-                Event(
-                    job_id=JobId(row["job_id"]),
-                    at=row["at"],
-                    kind=row["kind"],
-                    message=row["message"],
-                    instance_id=_opt(InstanceId, row["instance_id"]),
-                    seq=row["seq"],
-                    data=dict(row["data"] or {}),
-                )
-                for row in rows
-            ]
+            return [event_from_row(row) for row in rows]
 
     # -- maintenance states --
 
@@ -526,12 +579,83 @@ class SqlStore:
         row = conn.execute(select(_maintenance).where(_maintenance.c.host == host)).first()
         if row is None:
             return HostMaintenance(host=HostName(host), state=MaintenanceState.OPERATIONAL)
-        return _maintenance_from_row(row._mapping)
+        return maintenance_from_row(row._mapping)
 
     def list_maintenance(self) -> list[HostMaintenance]:
         with self._read() as conn:
             rows = conn.execute(select(_maintenance).order_by(_maintenance.c.host)).mappings()
-            return [_maintenance_from_row(row) for row in rows]
+            return [maintenance_from_row(row) for row in rows]
+
+    def _set_state(
+        self, conn: Connection, change: StateChange, *, at: float, job_id: str | None
+    ) -> None:
+        """Compare and set inside the caller's transaction; ``Conflict`` (which rolls the whole
+        unit back) if the host is no longer in the expected state."""
+        values: dict[str, Any] = {
+            "state": change.state.value,
+            "reason": change.reason,
+            "updated_at": at,
+            "job_id": job_id,
+        }
+        result = conn.execute(
+            update(_maintenance)
+            .where(
+                _maintenance.c.host == change.host,
+                _maintenance.c.state == change.expected.value,
+            )
+            .values(values)
+        )
+        if result.rowcount == 1:
+            return
+        if change.expected is MaintenanceState.OPERATIONAL:
+            # No row means operational: claim the host by being the one to insert it.
+            # (RETURNING, not rowcount: drivers disagree on rowcount after an INSERT.)
+            inserted = conn.execute(
+                self._insert(_maintenance)
+                .values(host=change.host, **values)
+                .on_conflict_do_nothing(index_elements=[_maintenance.c.host])
+                .returning(_maintenance.c.host)
+            ).first()
+            if inserted is not None:
+                return
+        current = self._get_maintenance(conn, change.host).state
+        raise Conflict(
+            f"host {change.host!r} is {current.value!r}, not {change.expected.value!r} as expected"
+        )
+
+    # -- conveniences for tests and tools: each is one unit of work --
+
+    def save_task(self, task: Task, *, owner: str | None = None, at: float = 0.0) -> None:
+        self.commit(task.job_id, Changes(tasks=(task,)), at=at, owner=owner)
+
+    def put_tasks(self, job_id: JobId, tasks: Sequence[Task], *, at: float = 0.0) -> None:
+        self.commit(job_id, Changes(new_tasks=tuple(tasks)), at=at, owner=None)
+
+    def update_job(
+        self,
+        job_id: JobId,
+        *,
+        owner: str | None = None,
+        at: float = 0.0,
+        **fields: Any,
+    ) -> Job:
+        return self.commit(job_id, Changes(job=JobChange(**fields)), at=at, owner=owner)
+
+    def append_event(
+        self,
+        job_id: JobId,
+        *,
+        at: float,
+        kind: EventKind,
+        message: str,
+        instance_id: InstanceId | None = None,
+        payload: Payload | None = None,
+    ) -> Event:
+        event = NewEvent(
+            kind=kind, message=message, instance_id=instance_id, payload=payload or PAYLOADS[kind]()
+        )
+        self.commit(job_id, Changes(events=(event,)), at=at, owner=None)
+        return self.list_events(job_id)[-1]
 
     def set_maintenance(
         self,
@@ -543,141 +667,28 @@ class SqlStore:
         job_id: JobId | None = None,
         expected: MaintenanceState | None = None,
     ) -> HostMaintenance:
-        record = HostMaintenance(
-            host=host, state=state, reason=reason, updated_at=at, job_id=job_id
-        )
-        values: dict[str, Any] = {
-            "state": state.value,
-            "reason": reason,
-            "updated_at": at,
-            "job_id": job_id,
-        }
-        if expected is None:
-            upsert = self._insert(_maintenance).values(host=host, **values)
-            with self._write() as conn:
+        """Write a host's state outside any job (tests, repairs); with ``expected``, compare
+        and set."""
+        with self._write() as conn:
+            if expected is None:
+                values = {"state": state.value, "reason": reason, "updated_at": at}
                 conn.execute(
-                    upsert.on_conflict_do_update(index_elements=[_maintenance.c.host], set_=values)
+                    self._insert(_maintenance)
+                    .values(host=host, job_id=job_id, **values)
+                    .on_conflict_do_update(
+                        index_elements=[_maintenance.c.host], set_={**values, "job_id": job_id}
+                    )
                 )
-            return record
-        for _ in range(_MAX_RACE_RETRIES):
-            with self._write() as conn:
-                result = conn.execute(
-                    update(_maintenance)
-                    .where(_maintenance.c.host == host, _maintenance.c.state == expected.value)
-                    .values(values)
-                )
-                if result.rowcount == 1:
-                    return record
-                if expected is MaintenanceState.OPERATIONAL:
-                    # No row means operational: claim the host by being the one to insert it.
-                    # (RETURNING, not rowcount: drivers disagree on rowcount after an INSERT.)
-                    inserted = conn.execute(
-                        self._insert(_maintenance)
-                        .values(host=host, **values)
-                        .on_conflict_do_nothing(index_elements=[_maintenance.c.host])
-                        .returning(_maintenance.c.host)
-                    ).first()
-                    if inserted is not None:
-                        return record
-                current = self._get_maintenance(conn, host).state
-            if current is not expected:
-                raise Conflict(
-                    f"host {host!r} is {current.value!r}, not {expected.value!r} as expected"
-                )
-            # It changed back to the expected state between our statements: try again.
-        raise Conflict(f"host {host!r} kept changing maintenance state; retry")
+            else:
+                change = StateChange(host=host, state=state, reason=reason, expected=expected)
+                self._set_state(conn, change, at=at, job_id=job_id)
+        return HostMaintenance(host=host, state=state, reason=reason, updated_at=at, job_id=job_id)
 
 
-# -- row <-> domain --
-
-
-def _opt(wrap: Callable[[Any], T], value: Any) -> T | None:
-    return None if value is None else wrap(value)
-
-
-def _job_from_row(row: Any, tasks: tuple[Task, ...]) -> Job:
-    return Job(
-        id=JobId(row["id"]),
-        kind=JobKind(row["kind"]),
-        host=HostName(row["host"]),
-        status=JobStatus(row["status"]),
-        options=JobOptions.from_dict(dict(row["options"] or {})),
-        phase=JobPhase(row["phase"]),
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        message=row["message"],
-        created_by=row["created_by"],
-        cancel_requested=bool(row["cancel_requested"]),
-        tasks=tasks,
-    )
-
-
-def _task_values(task: Task) -> dict[str, Any]:
-    return {
-        "job_id": task.job_id,
-        "instance_id": task.instance_id,
-        "instance_name": task.instance_name,
-        "state_before": task.state_before,
-        "verdict": task.verdict.value,
-        "source": task.source,
-        "sort_order": task.order,
-        "planned_destination": task.planned_destination,
-        "status": task.status.value,
-        "method": task.method.value if task.method is not None else None,
-        "destination": task.destination,
-        "migration_id": task.migration_id,
-        "attempt": task.attempt,
-        "started_at": task.started_at,
-        "ended_at": task.ended_at,
-        "downtime_s": task.downtime_s,
-        "bytes_sent": task.bytes_sent,
-        "progress": task.progress,
-        "escalations": [
-            {"action": step.action, "at": step.at, "detail": step.detail}
-            for step in task.escalations
-        ],
-        "outcome": task.outcome.value if task.outcome is not None else None,
-        "reason": task.reason,
-    }
-
-
-def _task_from_row(row: Any) -> Task:
-    return Task(
-        job_id=JobId(row["job_id"]),
-        instance_id=InstanceId(row["instance_id"]),
-        instance_name=row["instance_name"],
-        state_before=row["state_before"],
-        verdict=Verdict(row["verdict"]),
-        source=HostName(row["source"]),
-        order=row["sort_order"],
-        planned_destination=_opt(HostName, row["planned_destination"]),
-        status=TaskStatus(row["status"]),
-        method=_opt(Method, row["method"]),
-        destination=_opt(HostName, row["destination"]),
-        migration_id=_opt(MigrationId, row["migration_id"]),
-        attempt=row["attempt"],
-        started_at=row["started_at"],
-        ended_at=row["ended_at"],
-        downtime_s=row["downtime_s"],
-        bytes_sent=row["bytes_sent"],
-        progress=row["progress"],
-        escalations=tuple(
-            EscalationStep(
-                action=str(step["action"]), at=float(step["at"]), detail=str(step.get("detail", ""))
-            )
-            for step in (row["escalations"] or [])
-        ),
-        outcome=_opt(Outcome, row["outcome"]),
-        reason=row["reason"],
-    )
-
-
-def _maintenance_from_row(row: Any) -> HostMaintenance:
-    return HostMaintenance(
-        host=HostName(row["host"]),
-        state=MaintenanceState(row["state"]),
-        reason=row["reason"],
-        updated_at=row["updated_at"],
-        job_id=_opt(JobId, row["job_id"]),
+def _busy(job: Job) -> str:
+    """What a second command on a busy host is told: which job, and what to do."""
+    return (
+        f"host {job.host!r} already has active job {job.id} ({job.kind.value}, "
+        f"{job.status.value}); follow it with `vacate job watch {job.id}` "
+        f"or cancel it with `vacate job cancel {job.id}`"
     )

@@ -76,6 +76,13 @@ class JobRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean)
     lease_owner: Mapped[str | None] = mapped_column(String(255))
     lease_expires: Mapped[float | None] = mapped_column(Float)
+    actor_role: Mapped[str] = mapped_column(String(16), server_default="admin")
+    actor_origin: Mapped[str] = mapped_column(String(255), server_default="")
+    found_state: Mapped[str] = mapped_column(String(16), server_default="operational")
+    found_reason: Mapped[str] = mapped_column(Text, server_default="")
+    waiting_since: Mapped[float | None] = mapped_column(Float)
+    #: The last event number given out for this job: events are numbered 1, 2, 3 … per job.
+    event_seq: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class TaskRow(Base):
@@ -106,14 +113,17 @@ class TaskRow(Base):
     escalations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     outcome: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
+    not_before: Mapped[float | None] = mapped_column(Float)
 
 
 class EventRow(Base):
-    """The progress stream. ``seq`` is global and autoincrementing, hence ordered per job too."""
+    """The progress stream. ``seq`` is global (the order across jobs, for the audit log);
+    ``job_seq`` numbers one job's events 1, 2, 3 … (the event stream's ids)."""
 
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_job_id_seq", "job_id", "seq"),
+        Index("uq_events_job_id_job_seq", "job_id", "job_seq", unique=True),
         {"sqlite_autoincrement": True},
     )
 
@@ -124,6 +134,10 @@ class EventRow(Base):
     message: Mapped[str] = mapped_column(Text)
     instance_id: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    job_seq: Mapped[int] = mapped_column(Integer, server_default="0")
+    actor_name: Mapped[str] = mapped_column(String(255), server_default="")
+    actor_role: Mapped[str] = mapped_column(String(16), server_default="")
+    actor_origin: Mapped[str] = mapped_column(String(255), server_default="")
 
 
 class HostMaintenanceRow(Base):

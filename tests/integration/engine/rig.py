@@ -9,6 +9,7 @@ from typing import Any
 from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import from_mapping
 from vacate.clouds.sim.state import SimState
+from vacate.domain.actors import Actor
 from vacate.domain.jobs import Job, JobOptions
 from vacate.domain.model import HostName, Instance, InstanceId
 from vacate.engine import commands
@@ -65,10 +66,14 @@ class Rig:
 
     # -- commands --
     def enter(self, host: str, **options: Any) -> Job:
-        return commands.enter_maintenance(self.ctx, host, JobOptions(**options), user="tester")
+        return commands.enter_maintenance(
+            self.ctx, host, JobOptions(**options), actor=Actor(name="tester")
+        )
 
     def exit(self, host: str, *, restore: bool = False) -> Job:
-        return commands.exit_maintenance(self.ctx, host, restore=restore, user="tester")
+        return commands.exit_maintenance(
+            self.ctx, host, restore=restore, actor=Actor(name="tester")
+        )
 
     def run(self, job: Job, ctx: Context | None = None) -> Job:
         finished = run_one(ctx or self.ctx, job.id)

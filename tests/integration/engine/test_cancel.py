@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from vacate.domain.actors import Actor
 from vacate.domain.errors import Conflict
 from vacate.domain.jobs import Job, JobStatus, Outcome
 from vacate.domain.maintenance import MaintenanceState
@@ -35,7 +36,7 @@ class CancelMidDrain:
         if moved and precopy:
             self.running = self.rig.running_migrations()
             self.at = self.rig.cloud.clock.now()
-            commands.cancel(self.rig.ctx, job.id)
+            commands.cancel(self.rig.ctx, job.id, actor=Actor(name="tester"))
 
 
 def drain_and_cancel(make_rig: RigFactory, **options: object) -> tuple[Rig, Job, CancelMidDrain]:
@@ -101,7 +102,7 @@ def test_a_finished_job_cannot_be_cancelled(make_rig: RigFactory) -> None:
     rig = make_rig(cloud_of([vm("a")]))
     job = rig.drain("src")
     with pytest.raises(Conflict, match="already succeeded"):
-        commands.cancel(rig.ctx, job.id)
+        commands.cancel(rig.ctx, job.id, actor=Actor(name="tester"))
     assert rig.store.get_job(job.id).status is JobStatus.SUCCEEDED
 
 
@@ -111,7 +112,9 @@ def test_cancelling_a_queued_enter_leaves_the_host_operational_and_enterable(
     rig = make_rig(cloud_of([vm("a")]))
     job = rig.enter("src")
 
-    assert commands.cancel(rig.ctx, job.id).status is JobStatus.CANCELLED
+    assert (
+        commands.cancel(rig.ctx, job.id, actor=Actor(name="tester")).status is JobStatus.CANCELLED
+    )
 
     assert rig.cloud.get_host("src").service_status is ServiceStatus.ENABLED
     assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.OPERATIONAL
@@ -125,7 +128,9 @@ def test_cancelling_a_queued_exit_leaves_the_host_in_maintenance_and_exitable(
     assert rig.drain("src").status is JobStatus.SUCCEEDED
     job = rig.exit("src")
 
-    assert commands.cancel(rig.ctx, job.id).status is JobStatus.CANCELLED
+    assert (
+        commands.cancel(rig.ctx, job.id, actor=Actor(name="tester")).status is JobStatus.CANCELLED
+    )
 
     assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.MAINTENANCE
     assert rig.run(rig.exit("src")).status is JobStatus.SUCCEEDED
@@ -139,7 +144,7 @@ def test_cancelling_a_queued_enter_on_a_host_in_error_leaves_it_in_error(
     assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.ERROR
     job = rig.enter("src")
 
-    commands.cancel(rig.ctx, job.id)
+    commands.cancel(rig.ctx, job.id, actor=Actor(name="tester"))
 
     assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.ERROR
     assert rig.cloud.get_host("src").service_status is ServiceStatus.DISABLED
@@ -154,6 +159,6 @@ def test_cancelling_a_queued_enter_on_a_host_reported_down_leaves_it_down(
     rig.store.set_maintenance(HostName("src"), MaintenanceState.DOWN, reason="dead", at=0.0)
     job = rig.enter("src")
 
-    commands.cancel(rig.ctx, job.id)
+    commands.cancel(rig.ctx, job.id, actor=Actor(name="tester"))
 
     assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.DOWN

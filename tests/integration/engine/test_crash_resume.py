@@ -97,7 +97,9 @@ def test_a_worker_killed_right_after_the_cloud_accepted_a_move_is_adopted_not_re
     job = rig.enter("src")
     with pytest.raises(WorkerDied):
         run_one(rig.ctx, job.id)
-    (orphan,) = [t for t in rig.store.get_job(job.id).tasks if t.status is TaskStatus.STARTING]
+    (first,) = [m for m in rig.migrations() if m.id == accepted[0]]
+    orphan = rig.store.get_job(job.id).task(first.instance_id)
+    assert orphan.status is TaskStatus.STARTING
     assert orphan.migration_id is None, "the store never heard of the accepted migration"
     assert [m.id for m in rig.migrations(orphan.instance_id)] == accepted
 

@@ -16,18 +16,22 @@ from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import generate
 from vacate.clouds.sim.state import FileState
 from vacate.domain import errors
+from vacate.domain.actors import Actor
 from vacate.domain.errors import Conflict, PermanentError, TemporaryError
 from vacate.domain.jobs import Job, JobOptions, JobPhase, JobStatus, Outcome, Task, Verdict
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, InstanceId, MigrationId, VmState
-from vacate.engine import commands, preflight, workflows
-from vacate.engine.moves import Mover
-from vacate.engine.runner import run_one, run_until_idle
+from vacate.engine import commands, preflight
+from vacate.engine.runner import run_one, run_until_idle, tick_once
+from vacate.engine.steps import verify
+from vacate.engine.tick import Memory
 from vacate.planning.escalation import LadderPolicy
 from vacate.planning.preflight import DrainPlan
 from vacate.ports.cloud import MigrationStatus
 
 from .rig import Rig, RigFactory, cloud_of, hot_vm, vm
+
+TESTER = Actor(name="tester", origin="test")
 
 #: Every scenario here ends within minutes of simulated time. The old code looped for ever in
 #: some of them, so they stop at this, well before the rig's own watchdog.
@@ -140,7 +144,7 @@ def test_a_worker_stalled_past_its_lease_leaves_its_successors_move_alone_and_it
             stalled.append(True)
             wall.t += 60
             assert rig.store.acquire_lease(job.id, "successor", ttl_s=15, now=wall())
-            Mover(successor, rig.store.get_job(job.id)).tick()  # ... the successor starts it
+            tick_once(successor, rig.store.get_job(job.id), Memory())  # ... it starts it
             taken_over.append(rig.store.get_job(job.id).tasks[0])
         return real_live_migrate(instance_id, dest)  # then the stale call reaches the cloud
 
@@ -233,10 +237,14 @@ def test_a_job_cancelled_after_a_worker_claimed_it_but_before_it_started_stays_c
     job = rig.enter("src", reason="fw")
     real_claim = rig.store.claim_next
 
-    def claim_then_operator_cancels(owner: str, *, ttl_s: float, now: float) -> Job | None:
-        claimed = real_claim(owner, ttl_s=ttl_s, now=now)
+    def claim_then_operator_cancels(
+        owner: str, *, ttl_s: float, now: float, at: float
+    ) -> Job | None:
+        claimed = real_claim(owner, ttl_s=ttl_s, now=now, at=at)
         if claimed is not None and claimed.status is JobStatus.QUEUED:
-            commands.cancel(rig.ctx, claimed.id)  # the CLI, concurrently
+            commands.cancel(
+                rig.ctx, claimed.id, actor=Actor(name="tester")
+            )  # the CLI, concurrently
         return claimed
 
     monkeypatch.setattr(rig.store, "claim_next", claim_then_operator_cancels)
@@ -274,7 +282,7 @@ def test_a_move_into_the_host_that_never_finishes_leaves_the_host_in_error_namin
     make_rig: RigFactory,
 ) -> None:
     rig = make_rig(cloud_of([hot_vm("b1", host="s2")], source="s2"))
-    with_budget(rig, workflows.INBOUND_WAIT_S + SIM_BUDGET_S)
+    with_budget(rig, verify.INBOUND_WAIT_S + SIM_BUDGET_S)
     migration = rig.cloud.live_migrate(InstanceId("b1"), HostName("d1"))  # never converges
 
     job = rig.drain("d1", reason="fw")
@@ -283,7 +291,7 @@ def test_a_move_into_the_host_that_never_finishes_leaves_the_host_in_error_namin
     record = rig.store.get_maintenance(HostName("d1"))
     assert record.state is MaintenanceState.ERROR
     assert "b1" in record.reason and migration in record.reason
-    assert rig.cloud.clock.now() >= workflows.INBOUND_WAIT_S
+    assert rig.cloud.clock.now() >= verify.INBOUND_WAIT_S
 
 
 # -- 5. a failed exit ------------------------------------------------------------------------
@@ -319,16 +327,16 @@ def test_an_exit_the_cloud_refuses_to_enable_ends_in_error_and_can_be_retried(
 
 def _cancel_while_planning(rig: Rig, job: Job, monkeypatch: pytest.MonkeyPatch) -> None:
     def plan_for(*args: Any, **kwargs: Any) -> DrainPlan:
-        commands.cancel(rig.ctx, job.id)
+        commands.cancel(rig.ctx, job.id, actor=Actor(name="tester"))
         return preflight.plan_for(*args, **kwargs)
 
-    monkeypatch.setattr("vacate.engine.workflows.plan_for", plan_for)
+    monkeypatch.setattr("vacate.engine.steps.plan.plan_for", plan_for)
 
 
 def _cancel_once_planned(rig: Rig, job: Job, monkeypatch: pytest.MonkeyPatch) -> None:
     def cancel_after_preflight(seen: Job) -> None:
         if seen.phase is JobPhase.DISABLE and not seen.cancel_requested:
-            commands.cancel(rig.ctx, job.id)
+            commands.cancel(rig.ctx, job.id, actor=Actor(name="tester"))
 
     rig.observers.append(cancel_after_preflight)
 
@@ -339,7 +347,7 @@ def _cancel_while_disabling(rig: Rig, job: Job, monkeypatch: pytest.MonkeyPatch)
     def disable_then_lose_the_answer(host: str, reason: str) -> None:
         real_disable(host, reason)
         if not rig.store.get_job(job.id).cancel_requested:
-            commands.cancel(rig.ctx, job.id)
+            commands.cancel(rig.ctx, job.id, actor=Actor(name="tester"))
         raise TemporaryError("the answer timed out", delay=1.0)
 
     monkeypatch.setattr(rig.cloud, "disable_service", disable_then_lose_the_answer)
@@ -507,7 +515,7 @@ def test_a_migration_is_never_created_before_a_time_the_other_process_recorded_j
 def _cancel_mid_move(rig: Rig, job: Job, monkeypatch: pytest.MonkeyPatch) -> None:
     def cancel_after_the_first_move(seen: Job) -> None:
         if any(t.outcome is Outcome.MOVED for t in seen.tasks) and not seen.cancel_requested:
-            commands.cancel(rig.ctx, job.id)
+            commands.cancel(rig.ctx, job.id, actor=Actor(name="tester"))
 
     rig.observers.append(cancel_after_the_first_move)
 
@@ -523,7 +531,7 @@ def test_a_cancelled_migrate_instances_job_ends_cancelled_not_failed(
     cancel: Callable[[Rig, Job, pytest.MonkeyPatch], None],
 ) -> None:
     rig = with_budget(make_rig(cloud_of([vm("a1"), vm("a2"), vm("a3")])))
-    job = commands.migrate_instances(rig.ctx, "src", JobOptions(max_parallel=1))
+    job = commands.migrate_instances(rig.ctx, "src", JobOptions(max_parallel=1), actor=TESTER)
     cancel(rig, job, monkeypatch)
 
     finished = rig.run(job)

@@ -1,4 +1,5 @@
-"""Destinations re-checked against the cloud's truth just before a move starts (DESIGN §4.3)."""
+"""Re-placement: destinations re-checked against the cloud's truth just before a move starts
+(DESIGN §4.3). Pure: the engine hands in one snapshot's host states."""
 
 from __future__ import annotations
 

@@ -1,0 +1,74 @@
+"""Query side of a job's results: counts, drain time against the lower bound, downtime — the
+summary every interface shows under the results table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vacate.domain.errors import NotFound
+from vacate.domain.jobs import Job, Method, Outcome
+from vacate.planning.estimate import drain_lower_bound
+from vacate.ports.cloud import Cloud
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrainSummary:
+    makespan_s: float | None
+    lower_bound_s: float | None
+    moved: int
+    failed: int
+    blocked: int
+    skipped: int
+    total_downtime_s: float
+    max_downtime_s: float
+
+    @property
+    def efficiency(self) -> float | None:
+        if not self.makespan_s or self.lower_bound_s is None:
+            return None
+        return self.lower_bound_s / self.makespan_s
+
+
+def lower_bound_for(cloud: Cloud, job: Job) -> float | None:
+    """``max(Σ M_i / B_source, max M_i / B_stream)`` over the live-moved instances."""
+    live = [t for t in job.tasks if t.outcome is Outcome.MOVED and t.method is Method.LIVE]
+    workloads = []
+    for task in live:
+        try:
+            workload = cloud.get_instance(task.instance_id).workload
+        except NotFound:
+            continue
+        if workload is not None:
+            workloads.append(workload)
+    try:
+        source = cloud.get_host(job.host)
+    except NotFound:
+        return None
+    stream = cloud.capabilities.stream_bytes_per_s or source.nic_bytes_per_s
+    if not workloads or source.nic_bytes_per_s <= 0 or not stream:
+        return None
+    return drain_lower_bound(workloads, source.nic_bytes_per_s, stream)
+
+
+def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
+    starts = [t.started_at for t in job.tasks if t.started_at is not None]
+    ends = [t.ended_at for t in job.tasks if t.ended_at is not None and t.started_at is not None]
+    makespan = (max(ends) - min(starts)) if starts and ends else None
+    downtimes = [
+        t.downtime_s for t in job.tasks if t.downtime_s is not None and t.method is Method.LIVE
+    ]
+    count = {o: sum(1 for t in job.tasks if t.outcome is o) for o in Outcome}
+    return DrainSummary(
+        makespan_s=makespan,
+        lower_bound_s=lower_bound_s,
+        moved=count[Outcome.MOVED],
+        failed=count[Outcome.FAILED],
+        blocked=count[Outcome.BLOCKED],
+        skipped=count[Outcome.SKIPPED],
+        total_downtime_s=sum(downtimes),
+        max_downtime_s=max(downtimes, default=0.0),
+    )
+
+
+def job_summary(cloud: Cloud, job: Job) -> DrainSummary:
+    return summarise(job, lower_bound_for(cloud, job))

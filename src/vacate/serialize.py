@@ -1,0 +1,151 @@
+"""Domain values as JSON: what ``-f json`` prints and the API returns — written once here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vacate.domain.events import Event
+from vacate.domain.jobs import Job, Task
+from vacate.domain.model import Instance
+from vacate.engine.summary import DrainSummary
+from vacate.engine.views import HostView
+from vacate.planning.preflight import DrainPlan
+
+
+def host_to_dict(view: HostView) -> dict[str, Any]:
+    h = view.host
+    return {
+        "name": h.name,
+        "az": h.az,
+        "state": "down" if not h.is_up else "up",
+        "forced_down": h.forced_down,
+        "service_status": h.service_status.value,
+        "disabled_reason": h.disabled_reason,
+        "maintenance_state": view.maintenance.state.value,
+        "maintenance_reason": view.maintenance.reason,
+        "instance_count": view.instance_count,
+        "vcpus_used": view.vcpus_used,
+        "vcpus_capacity": int(h.vcpus * h.cpu_allocation_ratio),
+        "ram_mb_used": view.ram_mb_used,
+        "ram_mb_capacity": int(h.ram_mb * h.ram_allocation_ratio),
+        "disk_gb_used": view.disk_gb_used,
+        "disk_gb_capacity": int(h.disk_gb * h.disk_allocation_ratio),
+    }
+
+
+def instance_to_dict(inst: Instance) -> dict[str, Any]:
+    return {
+        "id": inst.id,
+        "name": inst.name,
+        "project": inst.project,
+        "host": inst.host,
+        "vm_state": inst.vm_state.value,
+        "power_state": inst.power_state.value,
+        "task_state": inst.task_state,
+        "locked": inst.locked,
+        "flavor": {
+            "name": inst.flavor.name,
+            "vcpus": inst.flavor.vcpus,
+            "ram_mb": inst.flavor.ram_mb,
+            "disk_gb": inst.flavor.disk_gb,
+        },
+        "server_groups": list(inst.server_groups),
+        "addresses": list(inst.addresses),
+    }
+
+
+def task_to_dict(task: Task) -> dict[str, Any]:
+    return {
+        "instance_id": task.instance_id,
+        "instance_name": task.instance_name,
+        "state_before": task.state_before,
+        "verdict": task.verdict.value,
+        "status": task.status.value,
+        "method": task.method.value if task.method else None,
+        "source": task.source,
+        "destination": task.destination,
+        "planned_destination": task.planned_destination,
+        "start": task.started_at,
+        "end": task.ended_at,
+        "duration_s": task.duration_s,
+        "downtime_s": task.downtime_s,
+        "bytes_sent": task.bytes_sent,
+        "attempts": task.attempt,
+        "escalations": [
+            {"action": s.action, "at": s.at, "detail": s.detail} for s in task.escalations
+        ],
+        "outcome": task.outcome.value if task.outcome else None,
+        "reason": task.reason,
+    }
+
+
+def job_to_dict(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind.value,
+        "host": job.host,
+        "status": job.status.value,
+        "phase": job.phase.value,
+        "message": job.message,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "created_by": job.actor.name,
+        "actor": {"name": job.actor.name, "role": job.actor.role.value, "origin": job.actor.origin},
+        "owner": job.owner,
+        "cancel_requested": job.cancel_requested,
+        "options": job.options.to_dict(),
+        "tasks": [task_to_dict(t) for t in job.tasks],
+    }
+
+
+def summary_to_dict(summary: DrainSummary) -> dict[str, Any]:
+    return {
+        "moved": summary.moved,
+        "failed": summary.failed,
+        "blocked": summary.blocked,
+        "skipped": summary.skipped,
+        "makespan_s": summary.makespan_s,
+        "lower_bound_s": summary.lower_bound_s,
+        "efficiency": summary.efficiency,
+        "total_downtime_s": summary.total_downtime_s,
+        "max_downtime_s": summary.max_downtime_s,
+    }
+
+
+def plan_to_dict(plan: DrainPlan) -> dict[str, Any]:
+    return {
+        "host": plan.source,
+        "ok": plan.ok,
+        "items": [
+            {
+                "instance_id": item.instance.id,
+                "instance_name": item.instance.name,
+                "vm_state": item.instance.vm_state.value,
+                "verdict": item.verdict.value,
+                "destination": item.destination,
+                "order": item.order,
+                "estimate_s": item.estimate_s,
+                "reason": item.reason,
+            }
+            for item in plan.items
+        ],
+    }
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": event.at,
+        "kind": event.kind.value,
+        "instance_id": event.instance_id,
+        "message": event.message,
+        "actor": None
+        if event.actor is None
+        else {
+            "name": event.actor.name,
+            "role": event.actor.role.value,
+            "origin": event.actor.origin,
+        },
+        "data": event.data,
+    }
