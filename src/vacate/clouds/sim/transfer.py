@@ -16,7 +16,9 @@ are the controls.
 
 Mid-pass, the pending set is the *union* of the pass's unsent pages and the pages dirtied since
 it began, not their sum: both lie in the same memory, so a page that is unsent and dirtied again
-is still one page. That union is what a post-copy switch pulls and what ``remaining`` reports.
+is still one page. That union is what a post-copy switch pulls, what a paused guest still owes
+and what ``remaining`` reports; a running guest's next pass still re-sends every page dirtied
+during this one (the dirty log is read once per pass).
 
 A ``Transfer`` is a mutable record that the simulated cloud persists as JSON; every field is a
 plain JSON value so that ``from_dict(to_dict(t)) == t`` exactly.
