@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from vacate.domain.model import GIB, MIB, Workload
-from vacate.planning.estimate import drain_lower_bound, live_migration_seconds
+from vacate.planning.estimate import (
+    AutoConverge,
+    Controls,
+    Network,
+    drain_lower_bound,
+    estimate_live,
+    live_migration_seconds,
+)
 
 B = 100 * MIB  # bytes/s: threshold at 300 ms is 30 MiB
 
@@ -77,3 +84,93 @@ def test_drain_lower_bound(
 ) -> None:
     workloads = [Workload(touched_bytes=t * GIB, dirty_rate=0, wss_bytes=0) for t in touched_gib]
     assert drain_lower_bound(workloads, nic * GIB, stream * GIB) == pytest.approx(expected)
+
+
+# -- sharing, auto-converge, post-copy and pause ---------------------------------------------
+
+G = 1.0 * GIB  # bytes/s: one stream's fair share below
+
+
+@pytest.mark.parametrize(
+    ("streams", "cap", "share", "uncapped"),
+    [
+        pytest.param(4, 2.0, 2.0, 10 - 3 * 2.0, id="capped streams leave the rest to a free one"),
+        pytest.param(4, 3.0, 2.5, 2.5, id="streams over the nic's share all get the share"),
+        pytest.param(1, 3.0, 3.0, 10.0, id="a lone stream is held to its cap, a free one is not"),
+    ],
+)
+def test_the_fair_share_of_the_source_nic(
+    streams: int, cap: float, share: float, uncapped: float
+) -> None:
+    net = Network(source_nic_bytes_per_s=10.0, streams=streams, stream_cap_bytes_per_s=cap)
+    assert net.fair_share_bytes_per_s == pytest.approx(share)
+    assert net.uncapped_bytes_per_s() == pytest.approx(uncapped)
+
+
+def test_streams_sharing_the_nic_slow_every_pass() -> None:
+    w = Workload(touched_bytes=1000 * MIB, dirty_rate=25 * MIB, wss_bytes=4 * GIB)
+    # At 200 MiB/s shared by two: 100 MiB/s each, passes 1000, 250, 62.5, 15.625 (<= 30).
+    expected = 5.0 + (1000 + 250 + 62.5 + 15.625) / 100
+    assert live_migration_seconds(w, 2 * B, streams=2) == pytest.approx(expected)
+
+
+def test_auto_converge_throttles_every_second_high_pass_until_it_converges() -> None:
+    w = Workload(touched_bytes=1 * GIB, dirty_rate=1.2 * G, wss_bytes=1 * GIB)
+    # Passes of 1 GiB at 1 GiB/s, dirtying min(W, D_eff × duration): 1, 1 (throttle 20 %:
+    # D_eff = 1.2 × 0.8 × 0.8), 0.768, 0.589824 (throttle 30 %: D_eff = 1.2 × 0.7 × 0.8), then
+    # 0.396362 and 0.266355, which fits the 0.3 GiB budget (that pass's count makes it 40 %).
+    d2, d3 = 1.2 * 0.8 * 0.8, 1.2 * 0.7 * 0.8
+    passes = [1.0, 1.0, 1.0, d2, d2 * d2]
+    last = passes[-1] * d3
+    final = last * d3
+    passes.append(last)
+    e = estimate_live(
+        w,
+        Network(source_nic_bytes_per_s=G),
+        Controls(setup_s=0.0, switchover_s=0.0, auto_converge=AutoConverge()),
+    )
+    assert e.throttle == pytest.approx(0.4)
+    assert e.sent_bytes == pytest.approx((sum(passes) + final) * GIB)
+    assert e.total_s == pytest.approx(sum(passes) + final)
+    assert e.downtime_s == pytest.approx(final)
+
+
+def test_a_hot_guest_that_never_converges_does_with_post_copy_at_its_first_byte() -> None:
+    hot = Workload(touched_bytes=4 * GIB, dirty_rate=2 * G, wss_bytes=1 * GIB)
+    net = Network(source_nic_bytes_per_s=4 * G, stream_cap_bytes_per_s=G)
+    assert not estimate_live(hot, net).converges
+    e = estimate_live(hot, net, Controls(post_copy_after_s=0.0))
+    # Everything is pulled, at the uncapped 4 GiB/s.
+    assert e.total_s == pytest.approx(5.0 + 0.2 + 4 / 4)
+    assert e.sent_bytes == pytest.approx(4 * GIB)
+    assert e.downtime_s == pytest.approx(0.05)
+
+
+def test_post_copy_mid_pass_pulls_the_union_not_the_sum() -> None:
+    w = Workload(touched_bytes=2 * GIB, dirty_rate=0.5 * G, wss_bytes=1 * GIB)
+    net = Network(source_nic_bytes_per_s=G, postcopy_bandwidth_bytes_per_s=0.5 * G)
+    # Pass 0 (2 s) dirties the whole working set; 0.5 s into pass 1, 0.5 GiB is unsent and
+    # 0.25 GiB dirtied again: the union is 0.5 + 0.25 − 0.5 × 0.25 GiB, pulled at 0.5 GiB/s.
+    union = 0.5 + 0.25 - 0.5 * 0.25
+    e = estimate_live(w, net, Controls(post_copy_after_s=2.5))
+    assert e.sent_bytes == pytest.approx((2.5 + union) * GIB)
+    assert e.total_s == pytest.approx(5.0 + 2.5 + 0.2 + union / 0.5)
+
+
+def test_pausing_costs_the_pending_set_over_the_bandwidth_as_downtime() -> None:
+    w = Workload(touched_bytes=2 * GIB, dirty_rate=0.5 * G, wss_bytes=1 * GIB)
+    e = estimate_live(w, Network(source_nic_bytes_per_s=G), Controls(pause_after_s=2.5))
+    union = 0.5 + 0.25 - 0.5 * 0.25
+    # The 0.5 GiB unsent go, then the 0.125 GiB dirtied after being sent: under the budget.
+    assert e.downtime_s == pytest.approx(union + 0.05)
+    assert e.total_s == pytest.approx(5.0 + 2.5 + union + 0.05)
+    assert e.sent_bytes == pytest.approx((2.5 + union) * GIB)
+
+
+def test_a_stuck_guest_is_walked_quickly_to_a_late_switch() -> None:
+    hot = Workload(touched_bytes=1 * GIB, dirty_rate=4 * G, wss_bytes=1 * GIB)
+    # Every pass is the working set (1 s); at 3600.5 s half of one is unsent, all dirtied.
+    e = estimate_live(hot, Network(source_nic_bytes_per_s=G), Controls(post_copy_after_s=3600.5))
+    assert e.passes == 3600
+    assert e.total_s == pytest.approx(5.0 + 3600.5 + 0.2 + 1.0)
+    assert e.sent_bytes == pytest.approx((3600.5 + 1.0) * GIB)

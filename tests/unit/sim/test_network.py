@@ -106,3 +106,21 @@ def test_every_flow_is_feasible_and_has_a_bottleneck(
             for link in f.links
         )
         assert at_cap or bottlenecked, f"{f.id} could get more: {rates}"
+
+
+def test_an_uncapped_flow_takes_what_the_capped_ones_leave_of_a_shared_link() -> None:
+    flows = [
+        Flow("stop-and-copy", (out("a"), into("b"))),
+        Flow("pre-copy-1", (out("a"), into("c")), 1.0),
+        Flow("pre-copy-2", (out("a"), into("d")), 1.0),
+    ]
+    capacity = {out("a"): 10.0, into("b"): 10.0, into("c"): 10.0, into("d"): 10.0}
+    assert allocate(flows, capacity) == pytest.approx(
+        {"stop-and-copy": 8.0, "pre-copy-1": 1.0, "pre-copy-2": 1.0}
+    )
+
+
+def test_uncapped_flows_alone_on_a_link_split_it_evenly() -> None:
+    flows = [Flow("x", (out("a"), into("b"))), Flow("y", (out("a"), into("c")))]
+    capacity = {out("a"): 6.0, into("b"): 100.0, into("c"): 100.0}
+    assert allocate(flows, capacity) == pytest.approx({"x": 3.0, "y": 3.0})

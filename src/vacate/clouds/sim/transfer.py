@@ -8,8 +8,17 @@ the set of sending flows changes; a non-converging guest costs one cheap event p
 
 The live model is QEMU's: pass 0 sends the touched bytes, each later pass what the guest dirtied
 during the previous one (at most its working set); a pass that ends with
-``pending <= measured_bandwidth × downtime_limit`` is followed by a stop-and-copy at the full
-link speed. Auto-converge, post-copy, force-complete (pause) and abort are the controls.
+``pending <= measured_bandwidth × downtime_limit`` is followed by a stop-and-copy and a fixed
+switch-over. The stop-and-copy is not held to the stream cap (``max-bandwidth``) but it shares the
+links with every other stream on them, as does post-copy's pull (held to
+``max-postcopy-bandwidth`` when set). Auto-converge, post-copy, force-complete (pause) and abort
+are the controls.
+
+Mid-pass, the pending set is the *union* of the pass's unsent pages and the pages dirtied since
+it began, not their sum: both lie in the same memory, so a page that is unsent and dirtied again
+is still one page. That union is what a post-copy switch pulls, what a paused guest still owes
+and what ``remaining`` reports; a running guest's next pass still re-sends every page dirtied
+during this one (the dirty log is read once per pass).
 
 A ``Transfer`` is a mutable record that the simulated cloud persists as JSON; every field is a
 plain JSON value so that ``from_dict(to_dict(t)) == t`` exactly.
@@ -89,7 +98,9 @@ class Transfer:
     #: When post-copy was started; pages flow ``params.postcopy_switch_s`` later.
     postcopy_started_at: float | None = None
     postcopy_left: float = 0.0
-    #: When the final stop-and-copy (including switch-over) ends; None before it starts.
+    #: When the guest stopped for the final stop-and-copy; None before it.
+    stopcopy_started_at: float | None = None
+    #: When the switch-over after the final copy ends; None until its last byte is sent.
     stopcopy_until: float | None = None
     downtime_s: float | None = None
     error: str | None = None
@@ -222,13 +233,30 @@ def _check_fraction(fraction: float | None) -> None:
 # -- the view ---------------------------------------------------------------------------------
 
 
+def pending_union(unsent: float, dirtied: float, universe: float) -> float:
+    """The expected size of the union of a pass's unsent pages and the pages dirtied since.
+
+    Why a union: both sets lie in the guest's memory, and nothing ties where the guest writes to
+    the order in which pages are sent, so the dirtied pages fall among the unsent ones in
+    proportion ``unsent / universe``. ``universe`` is the larger of the pass and the writable
+    working set (the set that holds both); the result is at most ``universe``.
+    """
+    if universe <= 0:
+        return unsent + dirtied
+    return unsent + dirtied - unsent * dirtied / universe
+
+
+def _pending(t: Transfer) -> float:
+    return pending_union(t.pass_left, t.dirtied, max(t.pass_bytes, t.wss_bytes))
+
+
 def remaining_bytes(t: Transfer) -> float:
-    """What is left to send: this pass plus what was dirtied during it (pre-copy)."""
+    """What is left to send: the pending set (pre-copy) or what post-copy has yet to pull."""
     if t.status in (_COMPLETED, _FINISHED):
         return 0.0
     if t.postcopy:
         return t.postcopy_left
-    return t.pass_left + t.dirtied
+    return _pending(t)
 
 
 def view(t: Transfer) -> Migration:
@@ -276,7 +304,7 @@ def _require_precopy(t: Transfer, action: str) -> None:
     _require_live(t, action)
     if t.status != _RUNNING:
         raise ValueError(f"cannot {action}: migration {t.id} is {t.status}, not running")
-    if t.stopcopy_until is not None:
+    if t.stopcopy_started_at is not None:
         raise ValueError(f"cannot {action}: migration {t.id} is in its final stop-and-copy")
 
 
@@ -298,23 +326,31 @@ def enable_auto_converge(t: Transfer) -> None:
 
 
 def start_post_copy(t: Transfer, now: float) -> None:
-    """Switch the guest to the destination and pull the rest there, not held to the stream cap."""
+    """Switch the guest to the destination and pull the pending set there.
+
+    The pull is held to ``max-postcopy-bandwidth`` (when set), not to the stream cap.
+    """
     if t.postcopy and t.status == _POST_COPY:
         return
     _require_precopy(t, "start post-copy")
     t.postcopy = True
     t.status = _POST_COPY
-    t.postcopy_left = t.pass_left + t.dirtied
+    t.postcopy_left = _pending(t)
     t.pass_left = 0.0
     t.dirtied = 0.0
     t.postcopy_started_at = now
 
 
 def force_complete(t: Transfer, now: float) -> None:
-    """Pause the guest: dirtying stops, so the passes converge; downtime counts from now."""
+    """Pause the guest: dirtying stops, so the passes converge; downtime counts from now.
+
+    The unsent pages now go with their final content, so only the pages dirtied after they
+    were sent are still owed: what is left is the pending set, once.
+    """
     if t.paused and t.status == _RUNNING:
         return
     _require_precopy(t, "force completion")
+    t.dirtied = max(0.0, _pending(t) - t.pass_left)
     t.paused = True
     t.paused_at = now
 
@@ -350,17 +386,18 @@ def confirm(t: Transfer, now: float) -> None:
 
 
 # -- the clock --------------------------------------------------------------------------------
-# Phases: what a transfer does between two events. Only "precopy", "copy" and "pull" take a
-# share of the links; "stopcopy" sends at the full link speed outside the sharing.
+# Phases: what a transfer does between two events. Every phase that moves bytes takes a share
+# of the links; "stopcopy" and "pull" are not held to the stream cap.
 
 _SETUP = "setup"  # live/cold preparing, or an evacuation running: a countdown, no bytes
 _PRECOPY = "precopy"
-_STOPCOPY = "stopcopy"
+_STOPCOPY = "stopcopy"  # the guest is stopped: the final pending set goes
+_HANDOVER = "handover"  # the fixed switch-over after the final copy: no bytes
 _SWITCH = "switch"  # post-copy switch: no bytes
-_PULL = "pull"  # post-copy pulls, not held to the stream cap
+_PULL = "pull"  # post-copy pulls, held to max-postcopy-bandwidth only
 _COPY = "copy"  # cold copy
 _IDLE = "idle"
-_SHARING = frozenset({_PRECOPY, _COPY, _PULL})
+_SHARING = frozenset({_PRECOPY, _STOPCOPY, _COPY, _PULL})
 
 _FAIL = "fail"
 
@@ -374,7 +411,9 @@ def _phase(t: Transfer) -> str:
     if t.status == _RUNNING:
         if t.kind == _COLD:
             return _COPY
-        return _PRECOPY if t.stopcopy_until is None else _STOPCOPY
+        if t.stopcopy_until is not None:
+            return _HANDOVER
+        return _PRECOPY if t.stopcopy_started_at is None else _STOPCOPY
     return _IDLE
 
 
@@ -389,10 +428,6 @@ def _nic(nic_bytes_per_s: Mapping[str, float], host: str | None) -> float:
     return speed
 
 
-def _link_speed(t: Transfer, nic_bytes_per_s: Mapping[str, float]) -> float:
-    return min(_nic(nic_bytes_per_s, t.source), _nic(nic_bytes_per_s, t.dest))
-
-
 def _allocate(
     sending: list[tuple[Transfer, str]], nic_bytes_per_s: Mapping[str, float], params: ModelParams
 ) -> dict[str, float]:
@@ -403,7 +438,12 @@ def _allocate(
         assert t.dest is not None  # _nic raised otherwise
         out_link, in_link = (t.source, "out"), (t.dest, "in")
         capacity[out_link], capacity[in_link] = out_speed, in_speed
-        cap = math.inf if phase == _PULL else params.stream_cap_bytes_per_s
+        if phase == _PULL:
+            cap = params.postcopy_cap_bytes_per_s
+        elif phase == _STOPCOPY:
+            cap = math.inf
+        else:
+            cap = params.stream_cap_bytes_per_s
         flows.append(Flow(t.id, (out_link, in_link), cap))
     return allocate(flows, capacity)
 
@@ -419,10 +459,10 @@ def _next_event(t: Transfer, phase: str, rate: float, now: float, params: ModelP
     if phase == _SWITCH:
         assert t.postcopy_started_at is not None
         return max(0.0, t.postcopy_started_at + params.postcopy_switch_s - now)
-    if phase == _STOPCOPY:
+    if phase == _HANDOVER:
         assert t.stopcopy_until is not None
         return max(0.0, t.stopcopy_until - now)
-    if phase in (_PRECOPY, _COPY):
+    if phase in (_PRECOPY, _STOPCOPY, _COPY):
         return t.pass_left / rate if rate > 0 else math.inf
     if phase == _PULL:
         return t.postcopy_left / rate if rate > 0 else math.inf
@@ -442,7 +482,16 @@ def _fail_event(t: Transfer, phase: str, rate: float) -> float:
     return gap / rate
 
 
-def _integrate(t: Transfer, phase: str, rate: float, dt: float) -> None:
+def _dirty_rate(t: Transfer, params: ModelParams) -> float:
+    """Bytes/s the guest dirties now: none when paused, less under auto-converge's throttle."""
+    if t.paused:
+        return 0.0
+    if t.throttle <= 0:
+        return t.dirty_rate
+    return t.dirty_rate * (1.0 - t.throttle) * params.throttled_dirty_share
+
+
+def _integrate(t: Transfer, phase: str, rate: float, dt: float, params: ModelParams) -> None:
     """Move ``t`` forward by ``dt`` seconds at constant ``rate`` (no event inside)."""
     if dt <= 0:
         return
@@ -453,19 +502,18 @@ def _integrate(t: Transfer, phase: str, rate: float, dt: float) -> None:
         t.pass_left -= sent
         t.bytes_sent += sent
         if phase == _PRECOPY:
-            dirty = 0.0 if t.paused else t.dirty_rate * (1.0 - t.throttle)
-            t.dirtied = min(t.wss_bytes, t.dirtied + dirty * dt)
+            t.dirtied = min(t.wss_bytes, t.dirtied + _dirty_rate(t, params) * dt)
     elif phase == _PULL:
         sent = min(t.postcopy_left, rate * dt)
         t.postcopy_left -= sent
         t.bytes_sent += sent
 
 
-def _end_pass(t: Transfer, now: float, link: float, params: ModelParams) -> None:
+def _end_pass(t: Transfer, now: float, params: ModelParams) -> None:
     """A pre-copy pass has sent its last byte: apply auto-converge, then the stop rule."""
     pending = t.dirtied
     duration = now - t.pass_started_at
-    if t.auto_converge and t.dirtied > 0.5 * t.pass_bytes:
+    if t.auto_converge and t.dirtied > params.autoconverge_trigger * t.pass_bytes:
         t.high_dirty_passes += 1
         if t.high_dirty_passes % 2 == 0:
             first = t.high_dirty_passes == 2
@@ -477,9 +525,7 @@ def _end_pass(t: Transfer, now: float, link: float, params: ModelParams) -> None
     if pending < params.page_bytes or converged:
         t.pass_left = pending
         t.dirtied = 0.0
-        stop_s = pending / link + params.switchover_s
-        t.stopcopy_until = now + stop_s
-        t.downtime_s = stop_s if t.paused_at is None else t.stopcopy_until - t.paused_at
+        t.stopcopy_started_at = now
         return
     t.pass_index += 1
     t.pass_remaining.append(pending)
@@ -491,9 +537,7 @@ def _end_pass(t: Transfer, now: float, link: float, params: ModelParams) -> None
     t.pass_started_at = now
 
 
-def _apply_event(
-    t: Transfer, phase: str, now: float, nic_bytes_per_s: Mapping[str, float], params: ModelParams
-) -> bool:
+def _apply_event(t: Transfer, phase: str, now: float, params: ModelParams) -> bool:
     """Apply ``t``'s due event; return True if it just ended (terminal or cold ``finished``)."""
     if phase == _FAIL:
         t.status = _FAILED
@@ -532,10 +576,16 @@ def _apply_event(
         t.finished_at = now
         return True
     if phase == _STOPCOPY:
+        t.stopcopy_until = now + params.switchover_s
+        return False
+    if phase == _HANDOVER:
+        stopped_at = t.paused_at if t.paused_at is not None else t.stopcopy_started_at
+        if stopped_at is not None:
+            t.downtime_s = now - stopped_at
         t.status = _COMPLETED
         t.finished_at = now
         return True
-    _end_pass(t, now, _link_speed(t, nic_bytes_per_s), params)
+    _end_pass(t, now, params)
     return False
 
 
@@ -573,7 +623,7 @@ def advance(
             key = new_key
         steps: list[tuple[Transfer, str, float, float]] = []  # transfer, phase, rate, dt
         for t, p in zip(active, phases, strict=True):
-            rate = _link_speed(t, nic_bytes_per_s) if p == _STOPCOPY else rates.get(t.id, 0.0)
+            rate = rates.get(t.id, 0.0)
             steps.append((t, p, rate, _next_event(t, p, rate, now, params)))
         first = min(s[3] for s in steps)
         fail_first = min(_fail_event(t, p, r) for t, p, r, _ in steps)
@@ -582,21 +632,21 @@ def advance(
         tol = _TIME_EPS + _REL_EPS * abs(now)
         if first > horizon + tol:
             for t, p, r, _ in steps:
-                _integrate(t, p, r, horizon)
+                _integrate(t, p, r, horizon, params)
             return
         dt = max(0.0, min(first, horizon))
         still = still + 1 if dt == 0 else 0
         if still > max_still:
             raise RuntimeError(f"migration model stuck at t={now}: no event moves time forward")
         for t, p, r, _ in steps:
-            _integrate(t, p, r, dt)
+            _integrate(t, p, r, dt, params)
         now = end if dt == horizon else now + dt
         ended = False
         for t, p, r, t_dt in steps:
             label = _FAIL if _fail_event(t, p, r) <= tol else p
             if label != _FAIL and t_dt > dt + tol:
                 continue
-            if _apply_event(t, label, now, nic_bytes_per_s, params):
+            if _apply_event(t, label, now, params):
                 ended = True
                 if on_finish is not None:
                     on_finish(t)
