@@ -105,6 +105,8 @@ def summary_to_dict(summary: DrainSummary) -> dict[str, Any]:
         "failed": summary.failed,
         "blocked": summary.blocked,
         "skipped": summary.skipped,
+        "left_by_policy": summary.left_by_policy,
+        "left_running": summary.left_running,
         "makespan_s": summary.makespan_s,
         "lower_bound_s": summary.lower_bound_s,
         "efficiency": summary.efficiency,

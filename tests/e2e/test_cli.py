@@ -161,10 +161,29 @@ def test_a_bad_option_exits_2_with_a_usage_error(pristine: Vacate, bad: tuple[st
 
 
 # ------------------------------------------------------------------ drains
+def test_a_plan_with_a_blocked_instance_is_refused_before_anything_is_disabled_or_moved(
+    small_cloud: Vacate,
+) -> None:
+    before = small_cloud.json("instance", "list", "-f", "json")
+
+    proc = small_cloud("host", "maintenance", "enable", "h1", "--reason", "fw", check=1)
+
+    text = one_line(proc.stderr)
+    assert "not ready" in text and "nothing was disabled or moved" in text
+    assert "sus: suspended instances cannot be migrated" in text
+    assert "--policy suspended=skip" in text and "--allow-partial" in text
+    host = small_cloud.json("host", "show", "h1", "-f", "json")
+    assert host["maintenance_state"] == "operational" and host["service_status"] == "enabled"
+    assert small_cloud.json("instance", "list", "-f", "json") == before
+    assert small_cloud.json("job", "list", "-f", "json") == []
+
+
 def test_a_drain_blocked_by_a_suspended_instance_fails_and_leaves_the_host_in_error(
     small_cloud: Vacate,
 ) -> None:
-    proc = small_cloud("host", "maintenance", "enable", "h1", "--reason", "fw", "-f", "json")
+    proc = small_cloud(
+        "host", "maintenance", "enable", "h1", "--reason", "fw", "--allow-partial", "-f", "json"
+    )
     job = parse_json(proc)
     assert proc.returncode == 1
     assert job["status"] == "failed"

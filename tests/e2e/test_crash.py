@@ -12,7 +12,13 @@ careful operator could have reached by hand:
 * no host is over its capacity, and the members of ``grp-web`` are on distinct hosts;
 * an instance still on the drained host has a task that says why (not "moved");
 * no instance is left mid-migration (a task_state, or a resize never confirmed);
-* the host's maintenance state and service match the job's result.
+* the host's maintenance state and service match the job's result;
+* the event log is exactly the history of that state: numbered 1, 2, 3 … without a gap, one
+  ``job.<status>`` event for the job's end and one ``task.<outcome>`` per task, the last state
+  change naming the host's state — whatever line the kills landed on.
+
+``vacate worker --until-idle`` is started at once after the last kill: it must wait for the
+dead worker's lease to expire and take the job over, not exit because nothing is claimable.
 """
 
 from __future__ import annotations
@@ -85,11 +91,10 @@ def test_a_drain_survives_its_worker_being_killed_at_random_moments(
     )
 
     delays = _kill_workers(vacate, rng)
-    time.sleep(LEASE_S + 0.1)  # the dead worker's lease must expire before anyone takes over
     vacate("worker", "--until-idle", env_extra=WORKER_ENV, check=0)
 
     context = f"seed {seed}, drained {drained}, policy {policy}, kills after {delays} s"
-    job = vacate.json("job", "show", queued["id"], "-f", "json")
+    job = vacate.json("job", "show", queued["id"], "--events", "-f", "json")
     hosts = by_name(vacate.json("host", "list", "-f", "json"))
     after_list = vacate.json("instance", "list", "-f", "json")
 
@@ -138,3 +143,19 @@ def test_a_drain_survives_its_worker_being_killed_at_random_moments(
     assert host["maintenance_state"] == expected_state, context
     assert host["service_status"] == "disabled", context
     assert host["disabled_reason"].startswith("vacate:"), context
+
+    # The event log is the history of exactly this state.
+    events = job["events"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1)), context
+    ends = [e for e in events if e["kind"].startswith("job.") and e["kind"][4:] in
+            ("succeeded", "failed", "cancelled")]  # fmt: skip
+    assert [e["kind"] for e in ends] == [f"job.{job['status']}"], context
+    assert events[-1] == ends[0], f"{context}: events after the job ended"
+    for iid, task in tasks.items():
+        outcome_events = [
+            e for e in events if e["instance_id"] == iid and e["kind"] == f"task.{task['outcome']}"
+        ]
+        assert len(outcome_events) == 1, f"{context}: {task['instance_name']} {outcome_events}"
+        assert outcome_events[0]["data"]["outcome"] == task["outcome"], context
+    changes = [e for e in events if e["kind"] == "state.changed"]
+    assert changes and changes[-1]["data"]["after"] == expected_state, context

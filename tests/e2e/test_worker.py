@@ -51,7 +51,17 @@ def test_cancelling_a_queued_drain_ends_it_gives_the_host_back_and_no_worker_run
     small_cloud: Vacate,
 ) -> None:
     queued = small_cloud.json(
-        "host", "maintenance", "enable", "h1", "--reason", "fw", "--no-wait", "-f", "json"
+        "host",
+        "maintenance",
+        "enable",
+        "h1",
+        "--reason",
+        "fw",
+        "--policy",
+        "suspended=skip",
+        "--no-wait",
+        "-f",
+        "json",
     )
 
     cancelled = small_cloud.json("job", "cancel", queued["id"], "-f", "json")

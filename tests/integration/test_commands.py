@@ -115,7 +115,7 @@ def test_a_plan_saved_just_before_a_crash_never_moves_a_blocked_instance(tmp_pat
     cloud = SimCloud(MemoryState(from_mapping(spec)), speed=None)
     store = open_store(f"sqlite:///{tmp_path / 'v.db'}")
     ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="t", poll_s=1.0)
-    job = commands.migrate_instances(ctx, "a", JobOptions(), actor=TESTER)
+    job = commands.migrate_instances(ctx, "a", JobOptions(allow_partial=True), actor=TESTER)
     plan = commands.preflight(ctx, "a", JobOptions())
     store.put_tasks(
         job.id,

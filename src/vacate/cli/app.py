@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vacate import bootstrap
 from vacate.cli import render
@@ -25,7 +26,7 @@ from vacate.clouds.sim import generate
 from vacate.clouds.sim.generate import FLAVORS
 from vacate.clouds.sim.state import FileState
 from vacate.domain.actors import Actor, Role
-from vacate.domain.errors import Conflict, NotFound, SetupError, VacateError
+from vacate.domain.errors import Conflict, NotFound, PlanNotReady, SetupError, VacateError
 from vacate.domain.jobs import Job, JobOptions, JobStatus, Method
 from vacate.domain.model import HostName, InstanceId, JobId
 from vacate.engine import commands
@@ -118,6 +119,8 @@ def _options(
     allow_locked: bool = False,
     cold_fallback: bool = False,
     post_copy: bool = True,
+    allow_partial: bool = False,
+    allow_skip_running: bool = False,
 ) -> JobOptions:
     if live and cold:
         raise typer.BadParameter("choose one of --live and --cold")
@@ -140,6 +143,8 @@ def _options(
         allow_locked=allow_locked,
         allow_cold_fallback=cold_fallback,
         allow_post_copy=post_copy,
+        allow_partial=allow_partial,
+        allow_skip_running=allow_skip_running,
     )
 
 
@@ -171,6 +176,20 @@ PostCopyOpt = Annotated[
     bool,
     typer.Option(
         "--post-copy/--no-post-copy", help="Allow post-copy for guests that will not converge."
+    ),
+]
+PartialOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-partial",
+        help="Move what can move even if some instances are blocked (the host ends in error).",
+    ),
+]
+SkipRunningOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-skip-running",
+        help="Accept that --policy ...=skip leaves running guests on the host.",
     ),
 ]
 WaitOpt = Annotated[
@@ -274,6 +293,8 @@ def maintenance_enable(
     allow_locked: LockedOpt = False,
     cold_fallback: FallbackOpt = False,
     post_copy: PostCopyOpt = True,
+    allow_partial: PartialOpt = False,
+    allow_skip_running: SkipRunningOpt = False,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Disable the host, move every instance off, and mark it `maintenance` once it is empty."""
@@ -290,6 +311,8 @@ def maintenance_enable(
         allow_locked=allow_locked,
         cold_fallback=cold_fallback,
         post_copy=post_copy,
+        allow_partial=allow_partial,
+        allow_skip_running=allow_skip_running,
     )
     a = _app()
     if dry_run:
@@ -327,6 +350,8 @@ def migrate_instances(
     allow_locked: LockedOpt = False,
     cold_fallback: FallbackOpt = False,
     post_copy: PostCopyOpt = True,
+    allow_partial: PartialOpt = False,
+    allow_skip_running: SkipRunningOpt = False,
     no_wait: WaitOpt = False,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
@@ -342,6 +367,8 @@ def migrate_instances(
         allow_locked=allow_locked,
         cold_fallback=cold_fallback,
         post_copy=post_copy,
+        allow_partial=allow_partial,
+        allow_skip_running=allow_skip_running,
     )
     a = _app()
     job = commands.migrate_instances(a.ctx, host, opts, actor=_actor())
@@ -366,10 +393,18 @@ def plan(
     target: TargetOpt = None,
     policy: PolicyOpt = None,
     allow_locked: LockedOpt = False,
+    allow_skip_running: SkipRunningOpt = False,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """The preflight alone: each instance's verdict and destination. Exit 1 if any is blocked."""
-    opts = _options(live=live, cold=cold, target=target, policy=policy, allow_locked=allow_locked)
+    opts = _options(
+        live=live,
+        cold=cold,
+        target=target,
+        policy=policy,
+        allow_locked=allow_locked,
+        allow_skip_running=allow_skip_running,
+    )
     _print_plan(_app(), host, opts, fmt)
 
 
@@ -600,6 +635,11 @@ def main() -> None:
     except Conflict as exc:
         err.print(f"[red]conflict:[/] {exc}")
         sys.exit(EXIT_CONFLICT)
+    except PlanNotReady as exc:
+        err.print(f"[red]not ready:[/] {escape(str(exc))}")
+        for name, reason in exc.blocked:
+            err.print(f"  {escape(name)}: {escape(reason)}", soft_wrap=True)
+        sys.exit(EXIT_FAILED)
     except SetupError as exc:
         err.print(f"[red]error:[/] {exc}")
         sys.exit(EXIT_SETUP)

@@ -151,6 +151,11 @@ def print_summary(console: Console, summary: DrainSummary) -> None:
         f"moved {summary.moved}, failed {summary.failed}, "
         f"blocked {summary.blocked}, skipped {summary.skipped}"
     ]
+    if summary.left_by_policy:
+        parts.append(
+            f"[bold yellow]{summary.left_by_policy} left on the host by policy, "
+            f"{summary.left_running} of them running[/]"
+        )
     if summary.makespan_s is not None:
         line = f"drain time {summary.makespan_s:.1f} s"
         if summary.lower_bound_s:

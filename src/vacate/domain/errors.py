@@ -66,3 +66,18 @@ class PermanentError(VacateError):
 class SetupError(VacateError):
     """Vacate cannot use a setting, file or database as it found it: the message names it and
     says what to do. Never repaired silently (a replaced database loses every host's state)."""
+
+
+class PlanNotReady(VacateError):
+    """The drain's plan has blocked instances and the operator did not accept a partial drain:
+    nothing was disabled or moved. ``blocked`` lists (instance, reason) for each."""
+
+    def __init__(self, host: str, blocked: Iterable[tuple[str, str]]) -> None:
+        self.host = host
+        self.blocked = tuple(blocked)
+        names = ", ".join(name for name, _ in self.blocked)
+        super().__init__(
+            f"the plan for {host} is not ready: {len(self.blocked)} instance(s) blocked "
+            f"({names}); nothing was disabled or moved. Apply the overrides the plan suggests, "
+            "or pass --allow-partial to move what can move"
+        )

@@ -113,6 +113,11 @@ class JobOptions:
     state_policy: tuple[tuple[str, str], ...] = ()
     max_attempts: int = 2
     dry_run: bool = False
+    #: Leaving a running guest on the host by policy needs this acknowledgement.
+    allow_skip_running: bool = False
+    #: Move what can move even if some instances are blocked (the host then ends in
+    #: ``error`` naming them); without it a plan with blocked instances is refused up front.
+    allow_partial: bool = False
     #: ``service_update`` jobs: the service status wanted (True enable, False disable).
     enable_service: bool | None = None
 
@@ -133,6 +138,8 @@ class JobOptions:
             "max_attempts": self.max_attempts,
             "dry_run": self.dry_run,
             "enable_service": self.enable_service,
+            "allow_skip_running": self.allow_skip_running,
+            "allow_partial": self.allow_partial,
         }
 
     @classmethod
@@ -157,6 +164,8 @@ class JobOptions:
             enable_service=None
             if data.get("enable_service") is None
             else bool(data["enable_service"]),
+            allow_skip_running=bool(data.get("allow_skip_running", False)),
+            allow_partial=bool(data.get("allow_partial", True)),
         )
 
 

@@ -35,6 +35,12 @@ class VmState(StrEnum):
     SOFT_DELETED = "soft-delete"
 
 
+#: The states from which the cloud migrates an instance (Nova's API checks the same): the policy
+#: table offers only overrides these allow, and the simulated cloud refuses the rest.
+LIVE_MIGRATABLE: tuple[VmState, ...] = (VmState.ACTIVE, VmState.PAUSED)
+COLD_MIGRATABLE: tuple[VmState, ...] = (VmState.ACTIVE, VmState.STOPPED)
+
+
 class PowerState(StrEnum):
     RUNNING = "running"
     SHUTDOWN = "shutdown"

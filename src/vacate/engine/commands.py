@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from vacate.domain.actors import Actor
 from vacate.domain.changes import Changes, StateChange
-from vacate.domain.errors import Conflict, IllegalTransition
+from vacate.domain.errors import Conflict, IllegalTransition, PlanNotReady
 from vacate.domain.events import EventKind, NewEvent, Queued, StateChanged
 from vacate.domain.jobs import Job, JobKind, JobOptions, JobStatus
 from vacate.domain.maintenance import MaintenanceState, transition
@@ -93,9 +93,21 @@ def _queue(ctx: Context, kind: JobKind, host: HostName, options: JobOptions, act
     )
 
 
+def _ready(ctx: Context, host: HostName, options: JobOptions) -> None:
+    """Like ``kubectl drain``: a plan with blocked instances is refused before anything is
+    disabled or moved, unless the operator accepted a partial drain."""
+    if options.allow_partial:
+        return
+    plan = plan_for(CloudSnapshot(ctx.cloud, ctx.store), host, options)
+    if not plan.ok:
+        raise PlanNotReady(host, [(i.instance.name, i.reason) for i in plan.blocked])
+
+
 def enter_maintenance(ctx: Context, host: str, options: JobOptions, *, actor: Actor) -> Job:
     name = exact_host(ctx, host)
-    return _queue(ctx, JobKind.ENTER_MAINTENANCE, name, _checked(ctx, name, options), actor)
+    options = _checked(ctx, name, options)
+    _ready(ctx, name, options)
+    return _queue(ctx, JobKind.ENTER_MAINTENANCE, name, options, actor)
 
 
 def exit_maintenance(ctx: Context, host: str, *, restore: bool = False, actor: Actor) -> Job:
@@ -108,6 +120,7 @@ def migrate_instances(ctx: Context, host: str, options: JobOptions, *, actor: Ac
     """Drain without the maintenance flag (the Horizon "Migrate instances" button)."""
     name = exact_host(ctx, host)
     options = replace(_checked(ctx, name, options), rollback_on_error=False)
+    _ready(ctx, name, options)
     return _queue(ctx, JobKind.MIGRATE_INSTANCES, name, options, actor)
 
 
@@ -115,8 +128,26 @@ def set_service(ctx: Context, host: str, *, enabled: bool, reason: str = "", act
     """Enable or disable a host's compute service (``host-update --status``), as a job of its
     own so that it is leased, recorded and audited like every other change."""
     name = exact_host(ctx, host)
+    state = ctx.store.get_maintenance(name).state
+    if enabled and state in _KEEPS_SERVICE_DISABLED:
+        raise Conflict(
+            f"host {name} is {state.value!r}: its service stays disabled until "
+            f"`vacate host maintenance disable {name}` puts it back in service "
+            "(enabling it now would let the scheduler place instances on it)"
+        )
     options = JobOptions(reason=reason, enable_service=enabled)
     return _queue(ctx, JobKind.SERVICE_UPDATE, name, options, actor)
+
+
+#: States in which only the exit workflow may enable the service again.
+_KEEPS_SERVICE_DISABLED = frozenset(
+    {
+        MaintenanceState.ENTERING,
+        MaintenanceState.MAINTENANCE,
+        MaintenanceState.ERROR,
+        MaintenanceState.DOWN,
+    }
+)
 
 
 def preflight(ctx: Context, host: str, options: JobOptions) -> DrainPlan:

@@ -21,10 +21,11 @@ def stream_bandwidth(cloud: Cloud, nic_bytes_per_s: float) -> float | None:
 def plan_for(snapshot: CloudSnapshot, host: str, options: JobOptions) -> DrainPlan:
     """The drain plan for ``host`` as the snapshot shows things; touches nothing."""
     source = snapshot.host(host)
+    states = snapshot.host_states()  # reads every instance once; the host's come from there
     return plan_drain(
         source=HostName(source.name),
         instances=snapshot.instances_on(source.name),
-        host_states=snapshot.host_states(),
+        host_states=states,
         groups=snapshot.groups,
         options=options,
         bandwidth=stream_bandwidth(snapshot.cloud, source.nic_bytes_per_s),

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vacate.domain.errors import NotFound
-from vacate.domain.jobs import Job, Method, Outcome
+from vacate.domain.jobs import Job, Method, Outcome, Verdict
+from vacate.domain.model import VmState
 from vacate.planning.estimate import drain_lower_bound
 from vacate.ports.cloud import Cloud
 
@@ -21,6 +22,9 @@ class DrainSummary:
     skipped: int
     total_downtime_s: float
     max_downtime_s: float
+    #: Skipped by policy and still on the host, and how many of those were running.
+    left_by_policy: int = 0
+    left_running: int = 0
 
     @property
     def efficiency(self) -> float | None:
@@ -58,6 +62,7 @@ def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
         t.downtime_s for t in job.tasks if t.downtime_s is not None and t.method is Method.LIVE
     ]
     count = {o: sum(1 for t in job.tasks if t.outcome is o) for o in Outcome}
+    kept = [t for t in job.tasks if t.verdict is Verdict.SKIP and t.outcome is Outcome.SKIPPED]
     return DrainSummary(
         makespan_s=makespan,
         lower_bound_s=lower_bound_s,
@@ -67,7 +72,12 @@ def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
         skipped=count[Outcome.SKIPPED],
         total_downtime_s=sum(downtimes),
         max_downtime_s=max(downtimes, default=0.0),
+        left_by_policy=len(kept),
+        left_running=sum(t.state_before in _LIVE_STATES for t in kept),
     )
+
+
+_LIVE_STATES = (VmState.ACTIVE.value, VmState.PAUSED.value)
 
 
 def job_summary(cloud: Cloud, job: Job) -> DrainSummary:

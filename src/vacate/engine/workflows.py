@@ -53,7 +53,7 @@ WORKFLOWS: dict[JobKind, Workflow] = {
         before_moves=2,
     ),
     JobKind.MIGRATE_INSTANCES: Workflow(
-        steps=(PlanDrain(), Move(), Verify(maintenance=False)),
+        steps=(PlanDrain(restores_state=False), Move(), Verify(maintenance=False)),
         undo=UndoBeforeMoves(restores_state=False),
         before_moves=1,
         on_failure=None,

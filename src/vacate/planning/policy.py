@@ -97,9 +97,9 @@ STATE_POLICY: Mapping[str, PolicyRule] = MappingProxyType(
         "error": PolicyRule(
             verdict=_V.BLOCKED,
             reason="the instance is in error",
-            hint="reset its state, or pass --policy error=skip to leave it on the host "
-            "or --policy error=cold to cold-migrate it",
-            overrides=frozenset({"cold", "skip"}),
+            hint="repair it in the cloud (e.g. `nova reset-state --active` once the guest is "
+            "healthy), or pass --policy error=skip to leave it on the host",
+            overrides=frozenset({"skip"}),
             label="in error",
         ),
         "resized": PolicyRule(
@@ -165,6 +165,11 @@ def condition(instance: Instance, *, allow_locked: bool = False) -> str:
     return instance.vm_state.value
 
 
+def is_live_guest(instance: Instance) -> bool:
+    """A guest that is running (or paused in memory): it dies with its host."""
+    return instance.power_state in (PowerState.RUNNING, PowerState.PAUSED)
+
+
 def parse_state_policy(pairs: Iterable[tuple[str, str]]) -> dict[str, Verdict]:
     """Validated ``--policy CONDITION=ACTION`` overrides; ``ValueError`` says what is wrong."""
     parsed: dict[str, Verdict] = {}
@@ -195,6 +200,13 @@ def decide(instance: Instance, options: JobOptions) -> tuple[Verdict, str]:
     if cond in overrides:
         verdict = overrides[cond]
         reason = f"{cond}: {verdict.value} by policy {cond}={verdict.value}"
+        if verdict is Verdict.SKIP and is_live_guest(instance) and not options.allow_skip_running:
+            return (
+                Verdict.BLOCKED,
+                f"{cond}: --policy {cond}=skip would leave a {instance.power_state.value} guest "
+                "on the host, and it dies when the host goes down; pass --allow-skip-running "
+                "to accept that",
+            )
     else:
         verdict, reason = rule.verdict, rule.message(instance)
     forced = options.force_method

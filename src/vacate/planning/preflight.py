@@ -34,7 +34,7 @@ from vacate.domain.model import (
 from vacate.planning.estimate import live_migration_seconds
 from vacate.planning.filters import RequestSpec
 from vacate.planning.hoststate import HostState
-from vacate.planning.policy import decide
+from vacate.planning.policy import decide, is_live_guest
 from vacate.planning.scheduler import Placement, select_destination
 
 
@@ -80,13 +80,20 @@ class DrainPlan:
                 return item
         raise KeyError(name)
 
+    @property
+    def left_running(self) -> tuple[PlanItem, ...]:
+        """Skipped instances whose guest runs: they stay on the host and die with it."""
+        return tuple(i for i in self.skipped if is_live_guest(i.instance))
+
     def summary(self) -> str:
         live = sum(1 for i in self.movable if i.verdict is Verdict.LIVE)
         cold = len(self.movable) - live
         n = len(self.items)
+        running = f" ({len(self.left_running)} of them running)" if self.left_running else ""
         text = (
             f"drain {self.source}: {n} instance{'' if n == 1 else 's'}, "
-            f"{live} live, {cold} cold, {len(self.skipped)} skipped, {len(self.blocked)} blocked"
+            f"{live} live, {cold} cold, {len(self.skipped)} skipped{running}, "
+            f"{len(self.blocked)} blocked"
         )
         if self.blocked:
             names = ", ".join(i.instance.name for i in self.blocked)
@@ -154,6 +161,14 @@ def plan_drain(
     if bandwidth is None and source in host_states:
         bandwidth = host_states[source].host.nic_bytes_per_s or None
     decided = {i.id: decide(i, options) for i in instances}
+    if source in host_states and not host_states[source].host.is_up:
+        down = (
+            f"host {source} is down: its instances cannot be migrated, they need evacuation "
+            "once the host is fenced (report the host down)"
+        )
+        decided = {
+            k: (Verdict.BLOCKED, down) if v.moves else (v, r) for k, (v, r) in decided.items()
+        }
     movers = sorted(
         (i for i in instances if decided[i.id][0].moves),
         key=lambda i: (not _hard_groups(i, groups), -i.flavor.ram_mb, i.name),

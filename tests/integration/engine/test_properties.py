@@ -55,6 +55,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         disabled=frozenset(out[:split]),
         in_maintenance=frozenset(out[split:]),
         options=JobOptions(
+            allow_partial=True,
             reason="property",
             max_parallel=draw(st.integers(1, 6)),
             max_per_source=draw(st.integers(1, 4)),

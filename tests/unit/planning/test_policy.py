@@ -28,7 +28,7 @@ ROWS = [
                   "--policy suspended=skip to leave it on the host"],
                  id="a suspended instance is blocked with the fix"),
     pytest.param("error", vm("a", vm_state=S.ERROR), Verdict.BLOCKED,
-                 ["reset its state", "error=skip", "error=cold"],
+                 ["repair it in the cloud", "error=skip"],
                  id="an instance in error is blocked with the fix"),
     pytest.param("resized", vm("a", vm_state=S.RESIZED), Verdict.BLOCKED,
                  ["confirm or revert the resize first"],
@@ -108,7 +108,8 @@ INSTANCE_FOR = {p.values[0]: p.values[1] for p in ROWS}
 
 @pytest.mark.parametrize(("row", "action"), OVERRIDES)
 def test_an_override_replaces_the_default_verdict(row: str, action: str) -> None:
-    verdict, reason = decide(INSTANCE_FOR[row], JobOptions(state_policy=((row, action),)))
+    options = JobOptions(state_policy=((row, action),), allow_skip_running=True)
+    verdict, reason = decide(INSTANCE_FOR[row], options)
     assert verdict.value == action
     assert f"by policy {row}={action}" in reason
 
@@ -156,9 +157,6 @@ def test_overrides_are_case_and_space_insensitive() -> None:
                      id="live forced on a stopped instance is blocked"),
         pytest.param(vm("a", vm_state=S.PAUSED), (), Method.COLD, Verdict.BLOCKED,
                      "only be live-migrated", id="cold forced on a paused instance is blocked"),
-        pytest.param(vm("a", vm_state=S.ERROR), (("error", "cold"),), Method.LIVE,
-                     Verdict.BLOCKED, "instance is in error",
-                     id="live forced on an error instance set to cold is blocked"),
         pytest.param(vm("a", vm_state=S.SUSPENDED), (("suspended", "skip"),), Method.LIVE,
                      Verdict.SKIP, "by policy suspended=skip",
                      id="a forced method leaves skipped instances alone"),
@@ -180,3 +178,38 @@ def test_force_method(
     got, reason = decide(instance, options)
     assert got is verdict
     assert says in reason
+
+
+def test_every_override_a_hint_suggests_is_one_the_table_accepts() -> None:
+    """Advice that cannot work is worse than none: a suggested --policy must parse."""
+    import re
+
+    from vacate.planning.policy import STATE_POLICY, parse_state_policy
+
+    for name, rule in STATE_POLICY.items():
+        for state, action in re.findall(r"--policy ([\w-]+)=(\w+)", rule.hint):
+            assert state == name, f"{name}: hint names another row"
+            parse_state_policy([(state, action)])
+
+
+def test_the_methods_each_row_offers_are_the_ones_the_cloud_carries_out() -> None:
+    """One place for what can move how: the policy rows and the cloud's allowed states."""
+    from vacate.domain.model import COLD_MIGRATABLE, LIVE_MIGRATABLE, VmState
+    from vacate.planning.policy import STATE_POLICY
+
+    for name, rule in STATE_POLICY.items():
+        try:
+            state = VmState(name)
+        except ValueError:
+            continue  # a condition, not a vm_state (busy, locked, active-not-running)
+        assert ("live" in rule.methods) <= (state in LIVE_MIGRATABLE), name
+        assert ("cold" in rule.methods) <= (state in COLD_MIGRATABLE), name
+
+
+def test_skipping_a_running_guest_needs_the_acknowledgement() -> None:
+    refused, reason = decide(vm("a"), JobOptions(state_policy=(("active", "skip"),)))
+    assert refused is Verdict.BLOCKED and "--allow-skip-running" in reason
+    accepted, _ = decide(
+        vm("a"), JobOptions(state_policy=(("active", "skip"),), allow_skip_running=True)
+    )
+    assert accepted is Verdict.SKIP

@@ -18,7 +18,9 @@ from vacate.clouds.sim.params import ModelParams
 from vacate.clouds.sim.state import ClockAnchor, SimState, StateHolder
 from vacate.domain.errors import Conflict, NotFound, PermanentError
 from vacate.domain.model import (
+    COLD_MIGRATABLE,
     GIB,
+    LIVE_MIGRATABLE,
     MIB,
     Flavor,
     Host,
@@ -38,10 +40,10 @@ from vacate.planning.hoststate import HostState, build_host_states
 from vacate.planning.scheduler import select_destination
 from vacate.ports.cloud import CloudCapabilities, Migration, MigrationStatus
 
-LIVE_STATES = (VmState.ACTIVE, VmState.PAUSED)
+LIVE_STATES = LIVE_MIGRATABLE  # Nova's rules, shared with the policy table
 #: Granularity of a virtual-time sleep that wakes when a migration ends.
 WAKE_STEP_S = 0.25
-COLD_STATES = (VmState.STOPPED, VmState.ACTIVE)
+COLD_STATES = COLD_MIGRATABLE
 
 
 class SimCloud:
@@ -448,6 +450,15 @@ class SimCloud:
         with self.session() as s:
             s.instance(instance_id)
             s.failing_migrations[instance_id] = (count, at_fraction)
+
+    def delete_instance(self, instance_id: InstanceId) -> None:
+        """Its owner deletes the instance: gone at once, with its migrations (as Nova answers
+        404 for both)."""
+        with self.session() as s:
+            s.instance(instance_id)
+            del s.instances[instance_id]
+            for mid in [m for m, t in s.transfers.items() if t.instance_id == instance_id]:
+                del s.transfers[mid]
 
     def schedule_host_death(self, host: str, *, after_s: float = 0.0) -> None:
         """The host dies ``after_s`` simulated seconds from now (its migrations fail)."""

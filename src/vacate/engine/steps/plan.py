@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from vacate.domain.changes import Changes
 from vacate.domain.events import EventKind, Planned
-from vacate.domain.jobs import JobPhase, Outcome, Task, Verdict
+from vacate.domain.jobs import JobPhase, JobStatus, Outcome, Task, Verdict
+from vacate.domain.maintenance import MaintenanceState
 from vacate.engine.preflight import plan_for, tasks_from
-from vacate.engine.record import finish_task, note
+from vacate.engine.record import close, finish_task, note, set_state
 from vacate.engine.restore import restore_tasks
 from vacate.engine.steps.base import StepResult
 from vacate.engine.tick import Tick
+from vacate.planning.preflight import DrainPlan
 
 _CLOSED = {Verdict.SKIP: Outcome.SKIPPED, Verdict.BLOCKED: Outcome.BLOCKED}
 
@@ -28,6 +30,10 @@ def close_unmoving(tasks: tuple[Task, ...] | list[Task], *, at: float) -> Change
 
 @dataclass(frozen=True)
 class PlanDrain:
+    """``restores_state``: the job put the host in a maintenance state, which a refused plan
+    puts back."""
+
+    restores_state: bool = True
     phase: JobPhase = JobPhase.PREFLIGHT
     action: str = "planning"
 
@@ -36,7 +42,10 @@ class PlanDrain:
         tasks = list(job.tasks)
         changes = Changes()
         if not tasks:
-            tasks = tasks_from(job, plan_for(tick.snapshot, job.host, job.options).items)
+            plan = plan_for(tick.snapshot, job.host, job.options)
+            if not plan.ok and not job.options.allow_partial:
+                return StepResult(changes=self._refuse(tick, plan))
+            tasks = tasks_from(job, plan.items)
             moving = sum(1 for t in tasks if t.verdict.moves)
             changes = Changes(new_tasks=tuple(tasks)) + note(
                 EventKind.JOB_PLANNED,
@@ -45,6 +54,32 @@ class PlanDrain:
                 payload=Planned(instances=len(tasks), moving=moving),
             )
         return StepResult(changes=changes + close_unmoving(tasks, at=tick.now), done=True)
+
+    def _refuse(self, tick: Tick, plan: DrainPlan) -> Changes:
+        """Blocked instances appeared since the command checked the plan: stop before anything
+        is disabled or moved, and put the host back as the job found it."""
+        job = tick.job
+        blocked = "; ".join(f"{i.instance.name} ({i.reason})" for i in plan.blocked)
+        message = (
+            f"the plan is not ready, nothing was disabled or moved: {blocked}; apply the "
+            "overrides it suggests, or pass --allow-partial"
+        )
+        changes = Changes(new_tasks=tuple(tasks_from(job, plan.items)))
+        changes += close_unmoving(list(changes.new_tasks), at=tick.now)
+        for task in changes.new_tasks:
+            if task.verdict.moves:
+                changes += finish_task(
+                    task, Outcome.SKIPPED, "not started: the plan is not ready", at=None
+                )
+        if self.restores_state:
+            changes += set_state(
+                tick.store,
+                job,
+                MaintenanceState(job.found_state),
+                job.found_reason,
+                force=True,
+            )
+        return changes + close(JobStatus.FAILED, message, at=tick.now)
 
 
 @dataclass(frozen=True)

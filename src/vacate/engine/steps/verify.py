@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from vacate.domain.changes import Changes, JobChange
 from vacate.domain.events import EventKind, Planned
 from vacate.domain.jobs import JobPhase, JobStatus, Outcome, Verdict
-from vacate.domain.maintenance import MaintenanceState, is_vacate_reason
+from vacate.domain.maintenance import MaintenanceState, is_vacate_reason, vacate_reason
+from vacate.domain.model import Instance
 from vacate.engine.preflight import plan_for, tasks_from
 from vacate.engine.record import close, note, set_state
 from vacate.engine.steps.base import StepResult
 from vacate.engine.steps.plan import close_unmoving
 from vacate.engine.tick import Tick
+from vacate.planning.policy import is_live_guest
 
 #: How long verify waits for moves into the host that other jobs or tools started before it
 #: was disabled; past that, the host ends in ``error`` naming them.
@@ -46,6 +48,14 @@ def _still_here(tick: Tick) -> list[str]:
         why = task.reason if task is not None else "appeared on the host during the drain"
         left.append(f"{inst.name} ({why})")
     return left
+
+
+def _left_by_policy(tick: Tick) -> list[Instance]:
+    """What the policy skipped and is still on the host (never hidden behind "empty")."""
+    skipped = {t.instance_id for t in tick.job.tasks if t.verdict is Verdict.SKIP}
+    return [
+        i for i in tick.snapshot.instances_on(tick.job.host) if i.id in skipped and not i.is_gone
+    ]
 
 
 def _arrivals(tick: Tick) -> StepResult | None:
@@ -82,6 +92,23 @@ def _arrivals(tick: Tick) -> StepResult | None:
     return StepResult(changes=changes)
 
 
+def _disable_again(tick: Tick) -> StepResult | None:
+    """Someone enabled the service behind the drain's back: a host in maintenance never has an
+    enabled service, so disable it again and look once more for what may have landed."""
+    job = tick.job
+    host = tick.snapshot.host(job.host)
+    if not host.is_enabled:
+        return None
+    reason = vacate_reason(job.options.reason or "maintenance")
+    tick.cloud.disable_service(job.host, reason)
+    return StepResult(
+        changes=note(
+            EventKind.SERVICE_DISABLED,
+            f"compute service on {job.host} was enabled during the drain; disabled again",
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Verify:
     """``maintenance=True``: the host ends in ``maintenance`` (enter); else only the job's
@@ -92,6 +119,10 @@ class Verify:
     action: str = "verifying the host is empty"
 
     def run(self, tick: Tick) -> StepResult:
+        if self.maintenance:
+            reenabled = _disable_again(tick)
+            if reenabled is not None:
+                return reenabled
         arrived = _arrivals(tick)
         if arrived is not None:
             return arrived
@@ -109,6 +140,15 @@ class Verify:
             message = "all instances moved" if not left else f"{len(left)} instance(s) left: "
             return StepResult(changes=close(status, message + "; ".join(left), at=tick.now))
         if not left and not cancelled:
+            kept = _left_by_policy(tick)
+            message = f"{job.host} is empty and in maintenance"
+            if kept:
+                running = [i for i in kept if is_live_guest(i)]
+                message = (
+                    f"{job.host} is in maintenance; {len(kept)} instance(s) left on it by "
+                    f"policy, {len(running)} of them running: "
+                    + ", ".join(f"{i.name} ({i.power_state.value})" for i in kept)
+                )
             return StepResult(
                 changes=set_state(
                     tick.store,
@@ -116,7 +156,7 @@ class Verify:
                     MaintenanceState.MAINTENANCE,
                     job.options.reason or "maintenance",
                 )
-                + close(JobStatus.SUCCEEDED, f"{job.host} is empty and in maintenance", at=tick.now)
+                + close(JobStatus.SUCCEEDED, message, at=tick.now)
             )
         why = (
             "cancelled by the operator" if cancelled else f"{len(left)} instance(s) could not move"
