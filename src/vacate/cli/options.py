@@ -1,0 +1,120 @@
+"""Options shared by the commands that start a drain, and their validation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vacate.domain.jobs import JobOptions, Method
+from vacate.domain.model import HostName
+from vacate.planning.policy import parse_state_policy
+
+
+# ------------------------------------------------------------------ options
+def parse_policy(values: list[str]) -> tuple[tuple[str, str], ...]:
+    """``STATE=ACTION`` pairs, checked against the policy table itself (what the plan suggests
+    is exactly what is accepted)."""
+    pairs = []
+    for value in values:
+        state, sep, action = value.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{value!r}: expected STATE=ACTION", param_hint="--policy")
+        pairs.append((state.strip().lower(), action.strip().lower()))
+    try:
+        parse_state_policy(pairs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--policy") from None
+    return tuple(pairs)
+
+
+def job_options(
+    *,
+    reason: str = "",
+    live: bool = False,
+    cold: bool = False,
+    target: str | None = None,
+    max_parallel: int = JobOptions.max_parallel,
+    max_per_source: int = JobOptions.max_per_source,
+    max_per_destination: int = JobOptions.max_per_destination,
+    rollback_on_error: bool = False,
+    policy: list[str] | None = None,
+    allow_locked: bool = False,
+    cold_fallback: bool = False,
+    post_copy: bool = True,
+    allow_partial: bool = False,
+    allow_skip_running: bool = False,
+) -> JobOptions:
+    if live and cold:
+        raise typer.BadParameter("choose one of --live and --cold")
+    for name, value in (
+        ("--max-parallel", max_parallel),
+        ("--max-per-source", max_per_source),
+        ("--max-per-destination", max_per_destination),
+    ):
+        if value < 1:
+            raise typer.BadParameter(f"{name} must be at least 1, not {value}")
+    return JobOptions(
+        reason=reason,
+        force_method=Method.LIVE if live else Method.COLD if cold else None,
+        target=HostName(target) if target else None,
+        max_parallel=max_parallel,
+        max_per_source=max_per_source,
+        max_per_destination=max_per_destination,
+        rollback_on_error=rollback_on_error,
+        state_policy=parse_policy(policy or []),
+        allow_locked=allow_locked,
+        allow_cold_fallback=cold_fallback,
+        allow_post_copy=post_copy,
+        allow_partial=allow_partial,
+        allow_skip_running=allow_skip_running,
+    )
+
+
+LiveOpt = Annotated[bool, typer.Option("--live", help="Live-migrate every instance that can move.")]
+ColdOpt = Annotated[
+    bool, typer.Option("--cold", help="Cold-migrate every instance (guests restart).")
+]
+TargetOpt = Annotated[str | None, typer.Option("--target", help="Move everything to this host.")]
+ParallelOpt = Annotated[int, typer.Option("--max-parallel", help="Moves at once, overall.")]
+PerSourceOpt = Annotated[int, typer.Option("--max-per-source", help="Moves at once from one host.")]
+PerDestOpt = Annotated[
+    int, typer.Option("--max-per-destination", help="Moves at once into one host.")
+]
+PolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--policy",
+        help="Per-state override STATE=live|cold|skip, e.g. suspended=skip (repeatable).",
+    ),
+]
+LockedOpt = Annotated[
+    bool, typer.Option("--allow-locked", help="Move instances locked by their owner.")
+]
+FallbackOpt = Annotated[
+    bool,
+    typer.Option("--cold-fallback", help="Cold-migrate a live migration that had to be aborted."),
+]
+PostCopyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--post-copy/--no-post-copy", help="Allow post-copy for guests that will not converge."
+    ),
+]
+PartialOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-partial",
+        help="Move what can move even if some instances are blocked (the host ends in error).",
+    ),
+]
+SkipRunningOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-skip-running",
+        help="Accept that --policy ...=skip leaves running guests on the host.",
+    ),
+]
+WaitOpt = Annotated[
+    bool, typer.Option("--no-wait", help="Queue the job and return (a worker runs it).")
+]
