@@ -15,6 +15,7 @@ import threading
 import time
 
 from nova import exception
+from nova.compute import power_state
 from nova.virt import fake
 
 MIB = 1024 * 1024
@@ -84,6 +85,23 @@ class VacateFakeDriver(fake.FakeDriver):
     def __init__(self, virtapi, read_only=False):
         super().__init__(virtapi, read_only)
         self._running: dict[str, _Running] = {}
+
+    def _power(self, instance, state):
+        if instance.uuid in self.instances:
+            self.instances[instance.uuid].state = state
+
+    # The plain fake driver leaves the power state RUNNING through these.
+    def pause(self, instance):
+        self._power(instance, power_state.PAUSED)
+
+    def unpause(self, instance):
+        self._power(instance, power_state.RUNNING)
+
+    def suspend(self, context, instance):
+        self._power(instance, power_state.SUSPENDED)
+
+    def resume(self, context, instance, network_info, block_device_info=None, share_info=None):
+        self._power(instance, power_state.RUNNING)
 
     def pre_live_migration(
         self, context, instance, block_device_info, network_info, disk_info, migrate_data
