@@ -9,6 +9,7 @@ what to check — never a traceback, never a credential.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -32,9 +33,18 @@ DEFAULT_TIMEOUT_S = 30.0
 _SECRET = re.compile(r"(//[^/@\s]*:[^/@\s]*@)|(\?\S*)")
 
 
+#: urllib3's retelling of a connection failure, after keystoneauth's own sentence.
+_NOISE = re.compile(r":? ?(HTTP(S)?ConnectionPool\(|\(Caused by ).*$")
+# keystoneauth and openstacksdk log their retries as warnings; with no handler of the
+# application's, Python would print them next to Vacate's one-line error.
+for _name in ("keystoneauth", "openstack"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
+
 def _clean(text: str) -> str:
-    """One line, without URL credentials or query strings."""
-    return " ".join(_SECRET.sub(lambda m: "//" if m.group(1) else "", text).split())[:300]
+    """One line, without URL credentials, query strings or urllib3's retelling."""
+    line = " ".join(_SECRET.sub(lambda m: "//" if m.group(1) else "", text).split())
+    return _NOISE.sub("", line)[:300]
 
 
 def _label(cloud_name: str | None) -> str:
