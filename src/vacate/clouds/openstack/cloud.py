@@ -66,6 +66,8 @@ class OpenStackCloud:
         self._mover = Mover(compute, sleep=sleep, wall=wall)
         self._passes = PassTracker()
         self._reasons: dict[str, str | None] = {}
+        #: The last live figures seen per migration: Nova drops them once it ends.
+        self._figures: dict[str, Json] = {}
         self._wall = wall
 
     @property
@@ -192,11 +194,15 @@ class OpenStackCloud:
                     mig, error=f"{mig.kind.value} migration {record.get('status')} on Nova"
                 )
             return mig
+        key = f"{record['instance_uuid']}/{record['id']}"
         progress = self._progress(record)
         passes: tuple[int, tuple[float, ...]] = (0, ())
         if progress and progress.get("memory_remaining_bytes") is not None:
-            key = f"{record['instance_uuid']}/{record['id']}"
             passes = self._passes.observe(key, float(progress["memory_remaining_bytes"]))
+        if progress:
+            self._figures[key] = progress
+        else:
+            progress = self._figures.get(key)
         host = self._server_host(str(record["instance_uuid"]))
         mig = to_migration(record, server_host=host, progress=progress, passes=passes)
         if mig.status is MigrationStatus.FAILED:
