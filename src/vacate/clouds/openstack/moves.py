@@ -2,9 +2,9 @@
 
 Every move is a server action that Nova answers 202 to; its record is written by the API
 (evacuation) or the conductor (live and cold migration). ``start`` sends the action and then
-looks, gently and for a bounded time, for the new record: while Nova's conductor is still
-scheduling, a NoValidHost arrives within a moment and is raised here as ``PermanentError``
-with Nova's reason; anything slower is seen by whoever watches the migration.
+looks, gently and for a bounded time, for the new record until Nova's conductor has scheduled
+the move: a NoValidHost arrives within that moment and is raised here as ``PermanentError``
+with Nova's reason; any other failure is the migration's, seen by whoever watches it.
 
 Live migrations go to the planned host *without* ``force`` (Nova's scheduler still checks it)
 or to ``None`` (the scheduler picks), with ``block_migration: auto``.
@@ -78,20 +78,19 @@ class Mover:
             record = fresh[-1]
             status = str(record.get("status"))
             if status in ("error", "failed"):
-                self._refused(server_id, record)
+                self._refuse_if_no_valid_host(server_id, record)
             if status not in SCHEDULING:
                 return Ref(server=server_id, nova_id=int(record["id"])).text
             pending = Ref(server=server_id, nova_id=int(record["id"]))
         return pending.text
 
-    def _refused(self, server_id: str, record: Json) -> None:
-        """A move that failed while Nova was still scheduling it."""
+    def _refuse_if_no_valid_host(self, server_id: str, record: Json) -> None:
+        """Nova's scheduler found no host: a refusal of the request itself. Any other early
+        failure is the migration's, reported (with its reason) to whoever watches it."""
         created = timestamp(record.get("created_at")) or 0.0
         reason = actions.failure_reason(self._api, server_id, kind_of(record), created)
-        text = reason or f"Nova refused the move (migration {record['id']}: {record.get('status')})"
-        if _NO_VALID_HOST in text:
-            raise PermanentError(text)
-        raise Conflict(text)
+        if reason and _NO_VALID_HOST in reason:
+            raise PermanentError(reason)
 
     # ------------------------------------------------------------ controls
     def _on_migration(self, migration_id: str, verb: str) -> Ref:
