@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from novacloud import Nova, wait_for
 
 from vacate.clouds.openstack import OpenStackCloud
+from vacate.clouds.openstack.api import Retry
+from vacate.domain.errors import PermanentError
 from vacate.domain.model import HostName, InstanceId, MigrationId, VmState
 from vacate.ports.cloud import Migration, MigrationKind, MigrationStatus
 
@@ -71,3 +74,19 @@ def test_evacuation_after_force_down(cloud: OpenStackCloud, nova: Nova) -> None:
         nova.restart("compute-4")
         cloud.force_down("compute-4", False)
     wait_for("compute-4 up", lambda: cloud.get_host("compute-4").is_up, 30.0)
+
+
+def test_a_confirm_nova_cannot_take_reverts_the_cold_migration(
+    cloud: OpenStackCloud, nova: Nova
+) -> None:
+    server = InstanceId(nova.boot("cold-2", "compute-1"))
+    mid = cloud.cold_migrate(server, HostName("compute-3"))
+    until(cloud, mid, MigrationStatus.FINISHED)
+    cloud.compute.retry = Retry(attempts=4, base_s=0.01)
+    nova.unavailable(4)  # every try of the confirm is refused; the revert gets through
+    with pytest.raises(PermanentError, match="reverted"):
+        cloud.confirm_resize(server)
+    reverted = until(cloud, mid, MigrationStatus.CANCELLED, MigrationStatus.FAILED)
+    assert reverted.status is MigrationStatus.CANCELLED
+    nova.wait_status(server, "ACTIVE")
+    assert cloud.get_instance(server).host == "compute-1"
