@@ -7,7 +7,7 @@ import pytest
 from vacate.clouds.openstack.errors import classify, message_of
 from vacate.clouds.openstack.migrations import PassTracker, Ref, status_of, to_migration
 from vacate.domain.errors import Conflict, NotFound, PermanentError, TemporaryError
-from vacate.ports.cloud import MigrationStatus
+from vacate.ports.cloud import MigrationKind, MigrationStatus
 
 
 def record(status: str, kind: str = "live-migration", dest: str | None = "compute-2") -> dict:
@@ -50,7 +50,7 @@ def test_nova_statuses_map_onto_the_ports() -> None:
 
 def test_migration_ids_round_trip() -> None:
     assert Ref.parse("a1/7") == Ref(server="a1", nova_id=7)  # type: ignore[arg-type]
-    pending = Ref(server="a1", after=6, since=1700000000)  # type: ignore[arg-type]
+    pending = Ref(server="a1", after=6, since=1700000000, kind=MigrationKind.COLD)  # type: ignore[arg-type]
     assert Ref.parse(pending.text) == pending
     with pytest.raises(NotFound):
         Ref.parse("no-slash")

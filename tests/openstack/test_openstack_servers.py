@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from novacloud import Nova
+from novacloud import Nova, wait_for
 
 from vacate.clouds.openstack import OpenStackCloud
 from vacate.domain.errors import NotFound
@@ -65,6 +65,15 @@ def test_server_groups_carry_their_policies(cloud: OpenStackCloud, nova: Nova) -
     for policy, group_id in made.items():
         assert groups[group_id].policy is GroupPolicy(policy)
     assert groups[made["anti-affinity"]].is_hard and not groups[made["soft-affinity"]].is_hard
+
+
+def test_a_deleted_server_reads_as_gone(cloud: OpenStackCloud, nova: Nova) -> None:
+    server = InstanceId(nova.boot("short-lived", "compute-2"))
+    nova.api("DELETE", f"/servers/{server}")
+    gone = wait_for(
+        "the deletion", lambda: (i := cloud.get_instance(server)).vm_state is VmState.DELETED and i
+    )
+    assert gone.is_gone and gone.id == server
 
 
 def test_unknown_things_are_not_found(cloud: OpenStackCloud) -> None:

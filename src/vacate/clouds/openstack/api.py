@@ -4,7 +4,7 @@ Vacate speaks the compute API at one microversion (negotiated once, ``MICROVERSI
 so that every answer has the same shape on every cloud, and reads JSON as plain dicts. Every
 call goes through ``request``, which owns the two things a flaky control plane needs:
 
-* retries with exponential back-off and full jitter, bounded (``attempts``): reads are
+* retries with exponential back-off and jitter, bounded (``attempts``): reads are
   retried on any 5xx and on timeouts; changes only when they certainly did not happen
   (connection refused, 503), because a timed-out POST may have been accepted;
 * the mapping of refusals onto the classified errors (``errors.classify``).

@@ -132,7 +132,15 @@ class OpenStackCloud:
         return sorted(found, key=lambda i: (i.name, i.id))
 
     def get_instance(self, instance_id: InstanceId) -> Instance:
-        data = self._servers.get(instance_id)
+        """One server; a deleted one (Nova answers 404) is returned ``deleted`` while Nova
+        still lists it for admins, so that a move of it ends as "gone", not as an error."""
+        try:
+            data = self._servers.get(instance_id)
+        except NotFound:
+            gone = self._servers.deleted(instance_id)
+            if gone is None:
+                raise
+            return parse_server(gone, {})
         if "server_groups" in data:
             return parse_server(data)
         return parse_server(data, self._groups.membership())
@@ -230,7 +238,7 @@ class OpenStackCloud:
         return Migration(
             id=migration_id,
             instance_id=ref.server,
-            kind=MigrationKind.LIVE,
+            kind=ref.kind,
             source=HostName(host or ""),
             dest=None,
             status=MigrationStatus.FAILED if late else MigrationStatus.QUEUED,

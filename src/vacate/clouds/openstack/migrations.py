@@ -3,7 +3,7 @@
 Identity: Nova numbers a migration (``id``) and addresses its controls under the server
 (``/servers/{server}/migrations/{id}``), so a Vacate migration id is ``"<server>/<id>"``.
 A move whose record Nova has not written yet (its conductor works asynchronously) is
-``"<server>/after-<newest id before the call>@<epoch>"`` until the record appears.
+``"<server>/after-<newest id before the call>@<epoch>:<kind>"`` until the record appears.
 
 Completion: a record's status alone is not enough — during an evacuation Nova briefly shows
 the server ACTIVE on the old host, and a live migration's server moves before its record says
@@ -81,7 +81,9 @@ _NOT_THERE_YET = {
     MigrationKind.COLD: _S.RUNNING,
     MigrationKind.EVACUATION: _S.RUNNING,
 }
-_REF = re.compile(r"^(?P<server>[^/]+)/(?:(?P<id>\d+)|after-(?P<after>\d+)@(?P<since>\d+))$")
+_REF = re.compile(
+    r"^(?P<server>[^/]+)/(?:(?P<id>\d+)|after-(?P<after>\d+)@(?P<since>\d+):(?P<kind>[a-z]+))$"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,12 +94,13 @@ class Ref:
     nova_id: int | None = None
     after: int = 0
     since: int = 0
+    kind: MigrationKind = MigrationKind.LIVE
 
     @property
     def text(self) -> MigrationId:
         if self.nova_id is not None:
             return MigrationId(f"{self.server}/{self.nova_id}")
-        return MigrationId(f"{self.server}/after-{self.after}@{self.since}")
+        return MigrationId(f"{self.server}/after-{self.after}@{self.since}:{self.kind.value}")
 
     @classmethod
     def parse(cls, text: str) -> Ref:
@@ -106,8 +109,15 @@ class Ref:
             raise NotFound("migration", text)
         if match["id"] is not None:
             return cls(server=InstanceId(match["server"]), nova_id=int(match["id"]))
+        try:
+            kind = MigrationKind(match["kind"])
+        except ValueError:
+            raise NotFound("migration", text) from None
         return cls(
-            server=InstanceId(match["server"]), after=int(match["after"]), since=int(match["since"])
+            server=InstanceId(match["server"]),
+            after=int(match["after"]),
+            since=int(match["since"]),
+            kind=kind,
         )
 
 

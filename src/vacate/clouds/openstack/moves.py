@@ -69,7 +69,7 @@ class Mover:
             name=server_id,
             body=action_body(kind, dest),
         )
-        pending = Ref(server=server_id, after=newest, since=since)
+        pending = Ref(server=server_id, after=newest, since=since, kind=kind)
         for wait in LOOKS_S:
             self._sleep(wait)
             fresh = [r for r in records(self._api, server_id, kind) if int(r["id"]) > newest]

@@ -105,6 +105,17 @@ class Servers:
                 return
             query["marker"] = str(page[-1]["id"])
 
+    def deleted(self, server_id: str) -> Json | None:
+        """A deleted server, as Nova still lists it for admins (``deleted=True``)."""
+        data = self._api.get(
+            "/servers/detail",
+            kind="instance",
+            name=server_id,
+            query={"all_tenants": "True", "deleted": "True", "uuid": server_id},
+        )
+        found = [s for s in data.get("servers", []) if s.get("id") == server_id]
+        return dict(found[0]) if found else None
+
     def get(self, server_id: str) -> Json:
         return dict(
             self._api.get(f"/servers/{server_id}", kind="instance", name=server_id)["server"]
