@@ -47,7 +47,7 @@ def _openstack(settings: Settings) -> tuple[Cloud, Clock, None]:
     from vacate.ports.clock import WallClock
 
     try:
-        from vacate.clouds.openstack import open_cloud  # type: ignore[import-not-found]
+        from vacate.clouds.openstack import open_cloud
     except ImportError:
         raise SetupError(
             "VACATE_CLOUD=openstack needs the OpenStack backend: pip install 'vacate[openstack]'"

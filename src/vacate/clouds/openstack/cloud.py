@@ -1,0 +1,319 @@
+"""The Cloud port over a real Nova: reads, service changes, moves and their controls.
+
+Reading is cheap by construction: ``list_hosts`` is three compute calls (services,
+hypervisors, aggregates) plus Placement inventories kept for minutes; ``list_instances`` of a
+host is one servers call with Nova's exact host filter plus one groups call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from vacate.clouds.openstack import actions
+from vacate.clouds.openstack.api import Api, Json
+from vacate.clouds.openstack.capacity import Capacity, providers_by_host
+from vacate.clouds.openstack.groups import Groups
+from vacate.clouds.openstack.migrations import PassTracker, Ref, kind_of, timestamp, to_migration
+from vacate.clouds.openstack.moves import Mover, records
+from vacate.clouds.openstack.servers import Servers
+from vacate.clouds.openstack.servers import parse as parse_server
+from vacate.clouds.openstack.services import Service, Services
+from vacate.domain.errors import Conflict, NotFound, PermanentError, TemporaryError
+from vacate.domain.model import (
+    Host,
+    HostName,
+    Instance,
+    InstanceId,
+    MigrationId,
+    ServerGroup,
+    VmState,
+)
+from vacate.ports.cloud import CloudCapabilities, Migration, MigrationKind, MigrationStatus
+
+#: ``list_migrations()`` without an instance looks back this far (the engine counts moves in
+#: flight; older records are history).
+RECENT_S = 24 * 3600.0
+#: A move whose record never appeared is reported failed after this long.
+UNRECORDED_S = 120.0
+_NO_CONTROL = (
+    "Nova's API has no {what} control (it is a nova.conf setting of the computes): "
+    "the escalation ladder skips this rung on OpenStack"
+)
+
+
+class OpenStackCloud:
+    """A Nova cloud (with its Placement) behind Vacate's Cloud port."""
+
+    def __init__(
+        self,
+        compute: Api,
+        placement: Api,
+        *,
+        name: str = "openstack",
+        sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.compute = compute
+        self._services = Services(compute)
+        self._servers = Servers(compute)
+        self._groups = Groups(compute)
+        self._capacity = Capacity(placement)
+        self._mover = Mover(compute, sleep=sleep, wall=wall)
+        self._passes = PassTracker()
+        self._reasons: dict[str, str | None] = {}
+        #: The last live figures seen per migration: Nova drops them once it ends.
+        self._figures: dict[str, Json] = {}
+        self._wall = wall
+
+    @property
+    def capabilities(self) -> CloudCapabilities:
+        """Force-complete (2.22) and abort (2.24) only: no downtime, auto-converge or post-copy
+        calls exist. Force-complete pauses the guest, or switches to post-copy where the
+        computes set ``live_migration_permit_post_copy``."""
+        return CloudCapabilities(
+            downtime_control=False,
+            auto_converge=False,
+            post_copy=False,
+            force_complete=True,
+            abort=True,
+            stream_bytes_per_s=None,
+        )
+
+    # --------------------------------------------------------------- hosts
+    def _aggregates(self) -> dict[str, tuple[str, ...]]:
+        data = self.compute.get("/os-aggregates", kind="aggregates", name="all")
+        found: dict[str, list[str]] = {}
+        for agg in data.get("aggregates", []):
+            for host in agg.get("hosts") or []:
+                found.setdefault(str(host), []).append(str(agg.get("name")))
+        return {h: tuple(sorted(names)) for h, names in found.items()}
+
+    def _host(
+        self, svc: Service, providers: dict[str, list[str]], aggs: dict[str, tuple[str, ...]]
+    ) -> Host:
+        inv = self._capacity.of(providers.get(svc.host, []))
+        return Host(
+            name=svc.host,
+            az=svc.zone,
+            service_status=svc.status,
+            state=svc.state,
+            vcpus=inv.vcpus,
+            ram_mb=inv.ram_mb,
+            disk_gb=inv.disk_gb,
+            disabled_reason=svc.disabled_reason,
+            forced_down=svc.forced_down,
+            cpu_allocation_ratio=inv.cpu_allocation_ratio,
+            ram_allocation_ratio=inv.ram_allocation_ratio,
+            disk_allocation_ratio=inv.disk_allocation_ratio,
+            aggregates=aggs.get(svc.host, ()),
+        )
+
+    def list_hosts(self) -> list[Host]:
+        services = self._services.list()
+        providers = providers_by_host(self.compute)
+        aggs = self._aggregates()
+        return sorted((self._host(s, providers, aggs) for s in services), key=lambda h: h.name)
+
+    def get_host(self, name: str) -> Host:
+        svc = self._services.find(name)
+        return self._host(svc, providers_by_host(self.compute), self._aggregates())
+
+    # ----------------------------------------------------------- instances
+    def list_instances(self, host: str | None = None) -> list[Instance]:
+        if host is not None:
+            self._services.find(host)  # an unknown host is NotFound, not an empty host
+        groups = self._groups.membership()
+        found = [parse_server(s, groups) for s in self._servers.raw(host)]
+        return sorted(found, key=lambda i: (i.name, i.id))
+
+    def get_instance(self, instance_id: InstanceId) -> Instance:
+        """One server; a deleted one (Nova answers 404) is returned ``deleted`` while Nova
+        still lists it for admins, so that a move of it ends as "gone", not as an error."""
+        try:
+            data = self._servers.get(instance_id)
+        except NotFound:
+            gone = self._servers.deleted(instance_id)
+            if gone is None:
+                raise
+            return parse_server(gone, {})
+        if "server_groups" in data:
+            return parse_server(data)
+        return parse_server(data, self._groups.membership())
+
+    def list_server_groups(self) -> list[ServerGroup]:
+        return self._groups.list()
+
+    # ---------------------------------------------------------- migrations
+    def _server_host(self, server_id: str) -> str | None:
+        try:
+            host = self._servers.get(server_id).get("OS-EXT-SRV-ATTR:host")
+        except NotFound:
+            return None
+        return str(host) if host else None
+
+    def _reason(self, record: Json) -> str:
+        key = f"{record['instance_uuid']}/{record['id']}"
+        if key not in self._reasons:
+            created = timestamp(record.get("created_at")) or 0.0
+            try:
+                reason = actions.failure_reason(
+                    self.compute, str(record["instance_uuid"]), kind_of(record), created
+                )
+            except (NotFound, PermanentError):
+                reason = None
+            self._reasons[key] = reason
+        reason = self._reasons[key]
+        status = record.get("status")
+        what = f"{kind_of(record).value} migration {status} on Nova"
+        return f"{what}: {reason}" if reason else f"{what} (Nova gave no reason)"
+
+    def _progress(self, record: Json) -> Json | None:
+        """The live figures, which only ``/servers/{id}/migrations`` has while it runs."""
+        if kind_of(record) is not MigrationKind.LIVE or record.get("status") not in (
+            "queued",
+            "preparing",
+            "running",
+            "running (post-copy)",
+            "post-migrating",
+        ):
+            return None
+        with contextlib.suppress(NotFound):
+            data = self.compute.get(
+                f"/servers/{record['instance_uuid']}/migrations/{record['id']}",
+                kind="migration",
+                name=str(record["id"]),
+            )
+            return dict(data.get("migration") or {})
+        return None
+
+    def _view(self, record: Json, *, detailed: bool) -> Migration:
+        """A record as the port's migration. ``detailed`` (watching one migration) adds the
+        live figures, the done-only-when-there check and the failure reason; a listing takes
+        the records as Nova states them, so that it stays one call."""
+        if not detailed:
+            mig = to_migration(record, server_host=record.get("dest_compute"))
+            if mig.status is MigrationStatus.FAILED:
+                mig = replace(
+                    mig, error=f"{mig.kind.value} migration {record.get('status')} on Nova"
+                )
+            return mig
+        key = f"{record['instance_uuid']}/{record['id']}"
+        progress = self._progress(record)
+        passes: tuple[int, tuple[float, ...]] = (0, ())
+        if progress and progress.get("memory_remaining_bytes") is not None:
+            passes = self._passes.observe(key, float(progress["memory_remaining_bytes"]))
+        if progress:
+            self._figures[key] = progress
+        else:
+            progress = self._figures.get(key)
+        host = self._server_host(str(record["instance_uuid"]))
+        mig = to_migration(record, server_host=host, progress=progress, passes=passes)
+        if mig.status is MigrationStatus.FAILED:
+            mig = replace(mig, error=self._reason(record))
+        return mig
+
+    def get_migration(self, migration_id: MigrationId) -> Migration:
+        ref = Ref.parse(migration_id)
+        found = records(self.compute, ref.server)
+        if ref.nova_id is None:
+            later = [r for r in found if int(r["id"]) > ref.after]
+            if not later:
+                return self._unrecorded(ref, migration_id)
+            record = later[0]
+        else:
+            matches = [r for r in found if int(r["id"]) == ref.nova_id]
+            if not matches:
+                raise NotFound("migration", migration_id)
+            record = matches[0]
+        return self._view(record, detailed=True)
+
+    def _unrecorded(self, ref: Ref, migration_id: MigrationId) -> Migration:
+        late = self._wall() - ref.since > UNRECORDED_S
+        host = self._server_host(ref.server)
+        return Migration(
+            id=migration_id,
+            instance_id=ref.server,
+            kind=ref.kind,
+            source=HostName(host or ""),
+            dest=None,
+            status=MigrationStatus.FAILED if late else MigrationStatus.QUEUED,
+            created_at=float(ref.since),
+            finished_at=self._wall() if late else None,
+            error="Nova accepted the move but never recorded it" if late else None,
+        )
+
+    def list_migrations(self, *, instance_id: InstanceId | None = None) -> list[Migration]:
+        if instance_id is not None:
+            found = records(self.compute, instance_id)
+        else:
+            since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._wall() - RECENT_S))
+            data = self.compute.get(
+                "/os-migrations", kind="migrations", name="recent", query={"changes-since": since}
+            )
+            found = sorted(data.get("migrations", []), key=lambda r: int(r["id"]))
+        views = [self._view(r, detailed=False) for r in found]
+        return sorted(views, key=lambda m: (m.created_at, m.id))
+
+    # ------------------------------------------------------------ services
+    def disable_service(self, host: str, reason: str) -> None:
+        self._services.disable(host, reason)
+
+    def enable_service(self, host: str) -> None:
+        self._services.enable(host)
+
+    def force_down(self, host: str, down: bool) -> None:
+        self._services.force_down(host, down)
+
+    # --------------------------------------------------------------- moves
+    def live_migrate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:
+        return self._mover.start(instance_id, MigrationKind.LIVE, dest)
+
+    def cold_migrate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:
+        return self._mover.start(instance_id, MigrationKind.COLD, dest)
+
+    def evacuate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:
+        return self._mover.start(instance_id, MigrationKind.EVACUATION, dest)
+
+    def confirm_resize(self, instance_id: InstanceId) -> None:
+        """Confirm a finished cold migration; if Nova cannot, revert it so the instance is
+        back, whole, on its source rather than stuck in VERIFY_RESIZE."""
+        try:
+            self._mover.confirm(instance_id)
+        except Conflict:
+            if self.get_instance(instance_id).vm_state is not VmState.RESIZED:
+                return  # confirmed already (a retried call)
+            raise
+        except (PermanentError, TemporaryError) as exc:
+            try:
+                self._mover.revert(instance_id)
+            except (Conflict, PermanentError, TemporaryError):
+                raise exc from None
+            raise PermanentError(
+                f"confirming the cold migration failed ({exc}); it was reverted"
+            ) from exc
+
+    def revert_resize(self, instance_id: InstanceId) -> None:
+        self._mover.revert(instance_id)
+
+    # ------------------------------------------------------------ controls
+    def set_downtime_limit(self, migration_id: MigrationId, milliseconds: float) -> None:
+        raise PermanentError(_NO_CONTROL.format(what="downtime"))
+
+    def enable_auto_converge(self, migration_id: MigrationId) -> None:
+        raise PermanentError(_NO_CONTROL.format(what="auto-converge"))
+
+    def start_post_copy(self, migration_id: MigrationId) -> None:
+        raise PermanentError(
+            _NO_CONTROL.format(what="post-copy")
+            + " (force-complete switches to post-copy where the computes permit it)"
+        )
+
+    def force_complete(self, migration_id: MigrationId) -> None:
+        self._mover.force_complete(migration_id)
+
+    def abort_migration(self, migration_id: MigrationId) -> None:
+        self._mover.abort(migration_id)

@@ -1,0 +1,124 @@
+"""Whole drains through the command line, against the session's real Nova.
+
+``VACATE_CLOUD=openstack vacate host maintenance enable compute-1 --reason … -f json``, the
+way an operator runs it: the bootstrap opens the cloud of ``OS_CLOUD`` from clouds.yaml, the
+engine plans, moves, watches and escalates on wall time, and the host ends in maintenance.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from novacloud import CLOUD, Nova, wait_for
+
+from vacate.clouds.openstack import OpenStackCloud
+from vacate.domain.model import ServiceStatus
+
+VACATE = Path(sys.executable).parent / "vacate"
+DRAINED = "compute-1"
+
+
+@pytest.fixture
+def vacate(clouds_file: Path, tmp_path: Path) -> Any:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VACATE_", "OS_"))}
+    env.update(
+        VACATE_CLOUD="openstack",
+        VACATE_HOME=str(tmp_path / "home"),
+        VACATE_POLL_SECONDS="0.5",
+        OS_CLIENT_CONFIG_FILE=str(clouds_file),
+        OS_CLOUD=CLOUD,
+    )
+
+    def run(*args: str, check: int = 0) -> Any:
+        done = subprocess.run(
+            [str(VACATE), *args, "-f", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == check, f"{args}: exit {done.returncode}\n{done.stderr}"
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    return run
+
+
+@pytest.fixture
+def drained_host(cloud: OpenStackCloud, nova: Nova) -> Iterator[str]:
+    """compute-1 with nothing left from other tests on it; back in service afterwards."""
+    wait_for(
+        "compute-1 to be empty",
+        lambda: not [i for i in cloud.list_instances(DRAINED) if i.id not in nova.created],
+        60.0,
+    )
+    yield DRAINED
+    if cloud.get_host(DRAINED).service_status is ServiceStatus.DISABLED:
+        cloud.enable_service(DRAINED)
+
+
+def outcomes(job: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {t["instance_name"]: (t["outcome"], t["reason"]) for t in job["tasks"]}
+
+
+def test_maintenance_drains_compute_1_and_never_touches_compute_10(
+    vacate: Any, cloud: OpenStackCloud, nova: Nova, drained_host: str
+) -> None:
+    nova.boot("app", drained_host)
+    db = nova.boot("db", drained_host)
+    nova.act(db, {"os-stop": None})
+    nova.wait_status(db, "SHUTOFF")
+    neighbour = nova.boot("neighbour", "compute-10")
+
+    job = vacate("host", "maintenance", "enable", drained_host, "--reason", "BIOS update")
+    assert job["status"] == "succeeded", job
+    moved = outcomes(job)
+    assert moved["app"][0] == "moved" and moved["app"][1].startswith("live-migrated to ")
+    assert moved["db"][0] == "moved" and moved["db"][1].startswith("cold-migrated to ")
+    assert "neighbour" not in moved
+    assert cloud.list_instances(drained_host) == []
+    host = cloud.get_host(drained_host)
+    assert host.service_status is ServiceStatus.DISABLED
+    assert "BIOS update" in (host.disabled_reason or "")
+    assert cloud.get_host("compute-10").service_status is ServiceStatus.ENABLED
+    assert cloud.get_instance(neighbour).host == "compute-10"  # type: ignore[arg-type]
+    assert nova.server(db)["status"] == "SHUTOFF"  # confirmed, still off
+
+    back = vacate("host", "maintenance", "disable", drained_host)
+    assert back["status"] == "succeeded", back
+    assert cloud.get_host(drained_host).service_status is ServiceStatus.ENABLED
+
+
+def test_a_migration_that_cannot_converge_is_force_completed_by_the_ladder(
+    vacate: Any, cloud: OpenStackCloud, nova: Nova, drained_host: str
+) -> None:
+    hot = nova.boot("hot", drained_host)
+    nova.plan_live_migration(hot, converge=False)
+    job = vacate("host", "maintenance", "enable", drained_host, "--reason", "kernel")
+    assert job["status"] == "succeeded", job
+    (task,) = job["tasks"]
+    assert task["outcome"] == "moved"
+    assert [s["action"] for s in task["escalations"]] == ["force-complete"]
+    assert task["bytes_sent"] > 0
+    vacate("host", "maintenance", "disable", drained_host)
+
+
+def test_a_failed_live_migration_is_retried_and_nova_s_reason_recorded(
+    vacate: Any, cloud: OpenStackCloud, nova: Nova, drained_host: str
+) -> None:
+    flaky = nova.boot("flaky", drained_host)
+    nova.plan_live_migration(flaky, fail="precheck", reason="port binding failed on the target")
+    job = vacate("host", "maintenance", "enable", drained_host, "--reason", "firmware")
+    assert job["status"] == "succeeded", job
+    (task,) = job["tasks"]
+    assert (task["outcome"], task["attempts"]) == ("moved", 2)
+    shown = vacate("job", "show", job["id"], "--events")
+    events = json.dumps(shown)
+    assert "port binding failed on the target" in events
+    vacate("host", "maintenance", "disable", drained_host)
