@@ -33,10 +33,10 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except NotFound as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(EXIT_NOT_FOUND)
     except Conflict as exc:
-        err.print(f"[red]conflict:[/] {exc}")
+        err.print(f"[red]conflict:[/] {escape(str(exc))}")
         sys.exit(EXIT_CONFLICT)
     except PlanNotReady as exc:
         err.print(f"[red]not ready:[/] {escape(str(exc))}")
@@ -44,11 +44,11 @@ def main() -> None:
             err.print(f"  {escape(name)}: {escape(reason)}", soft_wrap=True)
         sys.exit(EXIT_FAILED)
     except SetupError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(EXIT_SETUP)
     except ValueError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(EXIT_USAGE)
     except VacateError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(EXIT_FAILED)

@@ -36,6 +36,7 @@ from vacate.cli.options import (
     SkipRunningOpt,
     TargetOpt,
     WaitOpt,
+    check_reason,
     job_options,
 )
 from vacate.cli.running import finish, say
@@ -74,9 +75,11 @@ def host_show(host: str, fmt: FormatOpt = Format.TABLE) -> None:
         data["jobs"] = [{"id": j.id, "kind": j.kind.value, "status": j.status.value} for j in jobs]
         emit_json(data)
         return
-    console.print(render.hosts_table([view]))
+    console.print(render.hosts_table([view], title=f"Host {view.host.name}"))
     if view.maintenance.reason:
-        console.print(f"maintenance: {view.maintenance.state.value} — {view.maintenance.reason}")
+        console.print(
+            f"maintenance: {view.maintenance.state.value} — {render.safe(view.maintenance.reason)}"
+        )
     console.print(render.instances_table(instances))
     if jobs:
         console.print(render.jobs_table(jobs))
@@ -110,6 +113,7 @@ def maintenance_enable(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Disable the host, move every instance off, and mark it `maintenance` once it is empty."""
+    reason = check_reason(reason)
     opts = job_options(
         reason=reason,
         live=live,
@@ -239,6 +243,7 @@ def host_update(
     """`nova host-update` muscle memory: --maintenance drains or restores, --status toggles."""
     if maintenance is None and status is None:
         raise typer.BadParameter("give --maintenance and/or --status")
+    reason = check_reason(reason)
     a = open_app()
     name = commands.exact_host(a.ctx, host)
     code = EXIT_OK

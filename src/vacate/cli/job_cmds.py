@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from vacate.bootstrap import App
 from vacate.cli import render
 from vacate.cli.apps import (
     Format,
@@ -21,7 +22,8 @@ from vacate.cli.apps import (
     open_app,
 )
 from vacate.cli.running import report, run_here
-from vacate.domain.model import JobId
+from vacate.domain.jobs import JobStatus
+from vacate.domain.model import InstanceId, JobId
 from vacate.engine import commands
 from vacate.engine.runner import run_until_idle
 from vacate.serialize import (
@@ -38,21 +40,56 @@ def instance_list(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Instances, optionally of one host."""
-    instances = open_app().ctx.cloud.list_instances(host)
+    a = open_app()
+    if host is not None:
+        host = commands.exact_host(a.ctx, host)  # an unknown host is an error, not "none"
+    instances = a.ctx.cloud.list_instances(host)
     if fmt is Format.JSON:
         emit_json([instance_to_dict(i) for i in instances])
     else:
-        console.print(render.instances_table(instances))
+        console.print(render.instances_table(instances, groups=group_names(a)))
+
+
+@instance_app.command("show")
+def instance_show(instance_id: str, fmt: FormatOpt = Format.TABLE) -> None:
+    """One instance: where it is, its state, flavor, groups and addresses, and its moves."""
+    a = open_app()
+    inst = a.ctx.cloud.get_instance(InstanceId(instance_id))
+    moves = a.ctx.cloud.list_migrations(instance_id=inst.id)
+    if fmt is Format.JSON:
+        data = instance_to_dict(inst)
+        data["migrations"] = [
+            {
+                "id": m.id,
+                "kind": m.kind.value,
+                "source": m.source,
+                "dest": m.dest,
+                "status": m.status.value,
+                "error": m.error,
+            }
+            for m in moves
+        ]
+        emit_json(data)
+        return
+    console.print(render.instances_table([inst], groups=group_names(a), title=inst.name))
+    if moves:
+        console.print(render.migrations_table(moves))
+
+
+def group_names(a: App) -> dict[str, str]:
+    return {g.id: g.name for g in a.ctx.cloud.list_server_groups()}
 
 
 # -------------------------------------------------------------------- jobs
 @job_app.command("list")
 def job_list(
     host: Annotated[str | None, typer.Option("--host")] = None,
+    status: Annotated[JobStatus | None, typer.Option("--status", help="Only jobs in it.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Recent jobs, newest first."""
-    jobs = open_app().ctx.store.list_jobs(host=host)
+    jobs = open_app().ctx.store.list_jobs(host=host, status=status, limit=limit)
     if fmt is Format.JSON:
         emit_json([job_to_dict(j) for j in jobs])
     else:

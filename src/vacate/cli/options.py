@@ -28,6 +28,13 @@ def parse_policy(values: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def check_reason(reason: str) -> str:
+    """A reason is what the next operator reads on the host: it must say something."""
+    if not reason.strip():
+        raise typer.BadParameter("must say why (it cannot be blank)", param_hint="--reason")
+    return reason.strip()
+
+
 def job_options(
     *,
     reason: str = "",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vacate.domain.events import Event
@@ -11,6 +15,7 @@ from vacate.domain.model import Instance
 from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
+from vacate.ports.cloud import Migration
 from vacate.serialize import host_to_dict
 
 OUTCOME_STYLE = {
@@ -21,12 +26,20 @@ OUTCOME_STYLE = {
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe(value: object) -> str:
+    """User text (names, reasons) as literal text: no Rich markup, no terminal escapes."""
+    return escape(_CONTROL.sub("?", str(value)))
+
+
 def _num(value: float | None, fmt: str = "{:.1f}") -> str:
     return "—" if value is None else fmt.format(value)
 
 
-def hosts_table(views: list[HostView]) -> Table:
-    table = Table(title="Hosts")
+def hosts_table(views: list[HostView], *, title: str = "Hosts") -> Table:
+    table = Table(title=safe(title))
     for col in (
         "name",
         "az",
@@ -43,57 +56,64 @@ def hosts_table(views: list[HostView]) -> Table:
         d = host_to_dict(v)
         state_style = "red" if d["state"] == "down" else ""
         table.add_row(
-            d["name"],
-            d["az"],
+            safe(d["name"]),
+            safe(d["az"]),
             f"[{state_style}]{d['state']}[/]" if state_style else d["state"],
             d["service_status"],
             d["maintenance_state"],
             str(d["instance_count"]),
             f"{d['vcpus_used']}/{d['vcpus_capacity']}",
             f"{d['ram_mb_used'] / 1024:.0f}/{d['ram_mb_capacity'] / 1024:.0f}",
-            d["disabled_reason"] or "",
+            safe(d["disabled_reason"] or ""),
         )
     return table
 
 
-def instances_table(instances: list[Instance]) -> Table:
-    table = Table(title=f"Instances ({len(instances)})")
+def instances_table(
+    instances: list[Instance],
+    *,
+    groups: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> Table:
+    """``groups``: server group id → name, to show names (ids otherwise)."""
+    names = groups or {}
+    table = Table(title=safe(title or f"Instances ({len(instances)})"))
     for col in ("name", "id", "host", "vm_state", "power", "flavor", "groups", "addresses"):
         table.add_column(col)
     for i in instances:
         table.add_row(
-            i.name,
-            i.id,
-            i.host or "—",
+            safe(i.name),
+            safe(i.id),
+            safe(i.host or "—"),
             i.vm_state.value,
             i.power_state.value,
-            i.flavor.name,
-            ",".join(i.server_groups),
-            ",".join(i.addresses),
+            safe(i.flavor.name),
+            safe(",".join(names.get(g, g) for g in i.server_groups)),
+            safe(",".join(i.addresses)),
         )
     return table
 
 
 def plan_table(plan: DrainPlan) -> Table:
-    table = Table(title=f"Plan for {plan.source}: {plan.summary()}")
+    table = Table(title=safe(f"Plan for {plan.source}: {plan.summary()}"))
     for col in ("#", "instance", "state", "verdict", "destination", "est. s", "reason"):
         table.add_column(col)
     for item in sorted(plan.items, key=lambda i: i.order):
         style = {"blocked": "red", "skip": "yellow"}.get(item.verdict.value, "")
         table.add_row(
             str(item.order),
-            item.instance.name,
+            safe(item.instance.name),
             item.instance.vm_state.value,
             f"[{style}]{item.verdict.value}[/]" if style else item.verdict.value,
-            item.destination or "—",
+            safe(item.destination or "—"),
             _num(item.estimate_s),
-            item.reason,
+            safe(item.reason),
         )
     return table
 
 
 def results_table(job: Job) -> Table:
-    table = Table(title=f"Job {job.id}: {job.kind.value} {job.host} — {job.status.value}")
+    table = Table(title=safe(f"Job {job.id}: {job.kind.value} {job.host} — {job.status.value}"))
     for col in (
         "instance",
         "before",
@@ -103,6 +123,7 @@ def results_table(job: Job) -> Table:
         "duration s",
         "downtime s",
         "GiB sent",
+        "tries",
         "escalations",
         "outcome",
         "reason",
@@ -112,37 +133,59 @@ def results_table(job: Job) -> Table:
         style = OUTCOME_STYLE.get(t.outcome, "") if t.outcome else ""
         outcome = t.outcome.value if t.outcome else t.status.value
         table.add_row(
-            t.instance_name,
+            safe(t.instance_name),
             t.state_before,
             t.method.value if t.method else "—",
-            t.source,
-            t.destination or "—",
+            safe(t.source),
+            safe(t.destination or "—"),
             _num(t.duration_s),
             _num(t.downtime_s, "{:.3f}"),
             f"{t.bytes_sent / 1024**3:.2f}",
+            str(t.attempt),
             ", ".join(s.action for s in t.escalations) or "—",
             f"[{style}]{outcome}[/]" if style else outcome,
-            t.reason,
+            safe(t.reason),
         )
     return table
 
 
 def events_table(events: list[Event]) -> Table:
     table = Table(title=f"Events ({len(events)})")
-    for col in ("#", "at s", "kind", "message"):
+    for col in ("#", "at s", "kind", "by", "message"):
         table.add_column(col)
     start = events[0].at if events else 0.0
     for e in events:
-        table.add_row(str(e.seq), f"{e.at - start:.1f}", e.kind, e.message)
+        who = e.actor.name if e.actor else ""
+        table.add_row(str(e.seq), f"{e.at - start:.1f}", e.kind.value, safe(who), safe(e.message))
     return table
 
 
 def jobs_table(jobs: list[Job]) -> Table:
     table = Table(title="Jobs")
-    for col in ("id", "kind", "host", "status", "phase", "message"):
+    for col in ("id", "kind", "host", "status", "phase", "by", "message"):
         table.add_column(col)
     for j in jobs:
-        table.add_row(j.id, j.kind.value, j.host, j.status.value, j.phase.value, j.message)
+        table.add_row(
+            j.id,
+            j.kind.value,
+            safe(j.host),
+            j.status.value,
+            j.phase.value,
+            safe(j.actor.name),
+            safe(j.message),
+        )
+    return table
+
+
+def migrations_table(migrations: list[Migration]) -> Table:
+    table = Table(title=f"Migrations ({len(migrations)})")
+    for col in ("id", "kind", "from", "to", "status", "error"):
+        table.add_column(col)
+    for m in migrations:
+        table.add_row(
+            safe(m.id), m.kind.value, safe(m.source), safe(m.dest or "—"), m.status.value,
+            safe(m.error or ""),
+        )  # fmt: skip
     return table
 
 
@@ -158,10 +201,11 @@ def print_summary(console: Console, summary: DrainSummary) -> None:
         )
     if summary.makespan_s is not None:
         line = f"drain time {summary.makespan_s:.1f} s"
-        if summary.lower_bound_s:
-            line += f" vs lower bound {summary.lower_bound_s:.1f} s"
-            if summary.efficiency is not None:
-                line += f" (efficiency {summary.efficiency:.0%})"
+        if summary.lower_bound_s and summary.bound_is_meaningful:
+            line += (
+                f" vs lower bound {summary.lower_bound_s:.1f} s (efficiency "
+                f"{summary.efficiency:.0%}: the shortest drain the source NIC allows ÷ this one)"
+            )
         parts.append(line)
     parts.append(
         f"live-migration downtime: total {summary.total_downtime_s:.2f} s, "

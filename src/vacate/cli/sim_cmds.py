@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from vacate.cli import render
 from vacate.cli.apps import (
@@ -21,6 +22,8 @@ from vacate.cli.demo import run_demo
 from vacate.clouds.sim import generate
 from vacate.clouds.sim.generate import FLAVORS
 from vacate.clouds.sim.state import FileState
+from vacate.config import load_settings
+from vacate.domain.errors import Conflict
 from vacate.domain.model import InstanceId
 from vacate.serialize import (
     instance_to_dict,
@@ -36,15 +39,39 @@ def sim_init(
     from_yaml: Annotated[
         Path | None, typer.Option("--from-yaml", help="Describe the cloud exactly.")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace an existing simulated cloud and clear Vacate's database."
+        ),
+    ] = False,
 ) -> None:
-    """Create (or replace) the simulated cloud."""
+    """Create the simulated cloud (``--force`` replaces one, with Vacate's records of it)."""
     if hosts < 2:
         raise typer.BadParameter("at least 2 hosts", param_hint="--hosts")
+    if instances < 0:
+        raise typer.BadParameter("cannot be negative", param_hint="--instances")
+    settings = load_settings()
+    default_db = settings.db_url == f"sqlite:///{settings.home / 'vacate.db'}"
+    if settings.sim_path.exists() and not force:
+        raise Conflict(
+            f"{settings.sim_path} already holds a simulated cloud; `vacate sim init --force` "
+            "replaces it and clears Vacate's database (jobs and maintenance states of the old one)"
+        )
+    if force and not default_db and settings.sim_path.exists():
+        raise Conflict(
+            "--force clears only the embedded database in VACATE_HOME; clear the database at "
+            "VACATE_DB_URL yourself, then run `vacate sim init --force` again"
+        )
     state = (
         generate.load_yaml(from_yaml)
         if from_yaml
         else generate.generate(hosts=hosts, instances=instances, seed=seed)
     )
+    if force:
+        for leftover in settings.home.glob("vacate.db*"):
+            leftover.unlink()
+        settings.sim_path.unlink(missing_ok=True)
     a = open_app()
     FileState(a.settings.sim_path).write(state)
     console.print(
@@ -65,6 +92,8 @@ def sim_boot(
         raise typer.BadParameter(
             f"unknown flavor {flavor!r}; known: {', '.join(FLAVORS)}", param_hint="--flavor"
         )
+    if count < 1:
+        raise typer.BadParameter(f"must be at least 1, not {count}", param_hint="--count")
     a = open_app()
     booted = [a.simulator().boot(f"{name}-{i + 1}", FLAVORS[flavor]) for i in range(count)]
     if fmt is Format.JSON:
@@ -82,8 +111,15 @@ def sim_fail_migration(
     ] = 0.5,
 ) -> None:
     """Failure injection: this instance's next migrations fail."""
+    if count < 1:
+        raise typer.BadParameter(f"must be at least 1, not {count}", param_hint="--count")
+    if not 0.0 <= at <= 1.0:
+        raise typer.BadParameter(f"a fraction from 0 to 1, not {at}", param_hint="--at")
     open_app().simulator().inject_migration_failure(
         InstanceId(instance_id), count=count, at_fraction=at
+    )
+    console.print(
+        f"the next {count} migration(s) of {escape(instance_id)} fail after {at:.0%} of the bytes"
     )
 
 
@@ -93,7 +129,11 @@ def sim_kill_host(
     after: Annotated[float, typer.Option("--after", help="Simulated seconds from now.")] = 0.0,
 ) -> None:
     """Failure injection: the host dies (its migrations fail)."""
+    if not 0.0 <= after < float("inf"):
+        raise typer.BadParameter(f"must be 0 or more seconds, not {after}", param_hint="--after")
     open_app().simulator().schedule_host_death(host, after_s=after)
+    when = "now" if after == 0 else f"in {after:g} simulated seconds"
+    console.print(f"host {escape(host)} dies {when}")
 
 
 @app.command("demo")

@@ -25,10 +25,22 @@ class DrainSummary:
     #: Skipped by policy and still on the host, and how many of those were running.
     left_by_policy: int = 0
     left_running: int = 0
+    live_moved: int = 0
+
+    @property
+    def bound_is_meaningful(self) -> bool:
+        """The bound counts live transfers over the source NIC: a handful of live moves, or a
+        drain of mostly cold moves, says nothing about how well the drain used the network."""
+        return (
+            self.lower_bound_s is not None
+            and self.makespan_s is not None
+            and self.live_moved >= 3
+            and self.lower_bound_s >= 1.0
+        )
 
     @property
     def efficiency(self) -> float | None:
-        if not self.makespan_s or self.lower_bound_s is None:
+        if not self.makespan_s or self.lower_bound_s is None or not self.bound_is_meaningful:
             return None
         return self.lower_bound_s / self.makespan_s
 
@@ -74,6 +86,7 @@ def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
         max_downtime_s=max(downtimes, default=0.0),
         left_by_policy=len(kept),
         left_running=sum(t.state_before in _LIVE_STATES for t in kept),
+        live_moved=sum(t.outcome is Outcome.MOVED and t.method is Method.LIVE for t in job.tasks),
     )
 
 

@@ -47,6 +47,13 @@ def head_revision() -> str:
     return head
 
 
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision this code can upgrade from."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(rev.revision for rev in script.walk_revisions())
+
+
 def current_revision(connection: Connection) -> str | None:
     """The revision the database is at; None for a database Vacate never touched."""
     return MigrationContext.configure(connection).get_current_revision()

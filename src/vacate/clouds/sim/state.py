@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from vacate.clouds.sim.codec import (
     instance_to_dict,
 )
 from vacate.clouds.sim.transfer import Transfer
-from vacate.domain.errors import NotFound
+from vacate.domain.errors import NotFound, SetupError
 from vacate.domain.model import GroupId, Host, Instance, ServerGroup
 
 STATE_VERSION = 1
@@ -167,9 +168,34 @@ class FileState:
         with self._locked():
             if not self.path.exists():
                 raise NoCloudYet(self.path)
-            state = SimState.from_dict(json.loads(self.path.read_text()))
+            state = self._load()
             yield state
             self._save(state)
+
+    def _load(self) -> SimState:
+        """The state as written, or a ``SetupError`` naming the file: a damaged cloud is never
+        replaced silently (``sim init --force`` is the way to start over)."""
+        try:
+            state = SimState.from_dict(json.loads(self.path.read_text()))
+        except (
+            OSError,
+            UnicodeDecodeError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SetupError(
+                f"simulated cloud {self.path} is damaged ({detail}); restore it, or start over "
+                "with `vacate sim init --force`"
+            ) from None
+        if not _finite_clock(state):
+            raise SetupError(
+                f"simulated cloud {self.path} has a clock that is not a finite number; "
+                "start over with `vacate sim init --force`"
+            )
+        return state
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -182,8 +208,18 @@ class FileState:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _save(self, state: SimState) -> None:
+        if not _finite_clock(state):  # one bad setting must not damage the cloud for good
+            raise SetupError(f"refusing to write a non-finite clock into {self.path}")
         # Write-then-rename: a process killed mid-write leaves the previous state intact.
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".sim-", suffix=".json")
         with os.fdopen(fd, "w") as out:
             json.dump(state.to_dict(), out, separators=(",", ":"))
         os.replace(tmp, self.path)
+
+
+def _finite_clock(state: SimState) -> bool:
+    anchor = state.anchor
+    values = [state.now, anchor.sim_at_anchor, anchor.wall_at_anchor]
+    if anchor.speed is not None:
+        values.append(anchor.speed)
+    return all(isinstance(v, int | float) and math.isfinite(v) for v in values)

@@ -1,0 +1,72 @@
+"""Every command, run in a broken environment, says what is wrong in one line and exits 5: never
+a traceback, never a silently replaced database or cloud."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Vacate
+
+COMMANDS = [
+    ("host", "list"),
+    ("host", "show", "h1"),
+    ("plan", "h1"),
+    ("host", "maintenance", "enable", "h1", "--reason", "fw"),
+    ("host", "maintenance", "disable", "h1"),
+    ("host", "migrate-instances", "h1"),
+    ("host-update", "h1", "--status", "disable"),
+    ("instance", "list"),
+    ("instance", "show", "i-app"),
+    ("job", "list"),
+    ("job", "show", "0123456789ab"),
+    ("job", "watch", "0123456789ab"),
+    ("job", "cancel", "0123456789ab"),
+    ("worker", "--until-idle"),
+    ("sim", "boot", "--flavor", "m1.small"),
+    ("sim", "fail-migration", "i-app"),
+    ("sim", "kill-host", "h2"),
+]
+
+
+def assert_one_line_refusal(vacate: Vacate, args: tuple[str, ...], says: str, **kw: object) -> None:
+    proc = vacate(*args, **kw)  # type: ignore[arg-type]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    context = f"`vacate {' '.join(args)}` exited {proc.returncode}: {proc.stderr!r}"
+    assert proc.returncode == 5, context
+    assert len(lines) == 1 and says in lines[0], context
+    assert "Traceback" not in proc.stderr + proc.stdout, context
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_a_damaged_database_is_named_by_every_command(
+    small_cloud: Vacate, args: tuple[str, ...]
+) -> None:
+    database = small_cloud.home / "vacate.db"
+    small_cloud("job", "list", check=0)  # the database exists
+    database.write_bytes(b"\x00garbage" * 100)
+    assert_one_line_refusal(small_cloud, args, "vacate.db")
+    assert database.read_bytes() == b"\x00garbage" * 100
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_a_damaged_cloud_file_is_named_by_every_command_that_reads_the_cloud(
+    small_cloud: Vacate, args: tuple[str, ...]
+) -> None:
+    if args[0] == "job" and args[1] in ("list", "show", "watch", "cancel"):
+        pytest.skip("an unknown job is found missing in the database alone")
+    cloud = small_cloud.home / "sim-cloud.json"
+    cloud.write_text('{"version": 1, "hosts": [')
+    assert_one_line_refusal(small_cloud, args, "sim-cloud.json")
+    assert cloud.read_text() == '{"version": 1, "hosts": ['
+
+
+@pytest.mark.parametrize("speed", ["inf", "nan"])
+def test_a_bad_speed_is_refused_by_every_command_before_it_reaches_the_cloud(
+    small_cloud: Vacate, speed: str
+) -> None:
+    before = (small_cloud.home / "sim-cloud.json").read_text()
+    for args in COMMANDS:
+        assert_one_line_refusal(
+            small_cloud, args, "VACATE_SIM_SPEED", env_extra={"VACATE_SIM_SPEED": speed}
+        )
+    assert (small_cloud.home / "sim-cloud.json").read_text() == before
