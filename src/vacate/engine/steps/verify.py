@@ -174,8 +174,12 @@ class Verify:
             changes += set_state(
                 tick.store, job, MaintenanceState.OPERATIONAL, f"rolled back: {detail}"
             )
+            moved = sum(t.outcome is Outcome.MOVED for t in job.tasks)
+            stay = (
+                f"; the {moved} instance(s) this drain moved stay where they went" if moved else ""
+            )
             return StepResult(
-                changes=changes + close(status, f"rolled back ({detail})", at=tick.now)
+                changes=changes + close(status, f"rolled back ({detail}){stay}", at=tick.now)
             )
         changes = set_state(tick.store, job, MaintenanceState.ERROR, detail)
         return StepResult(changes=changes + close(status, detail, at=tick.now))
