@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from vacate.clouds.sim.schema import CloudSpecError, validate
 from vacate.clouds.sim.state import SimState
 from vacate.domain.model import (
     GIB,
@@ -172,15 +173,16 @@ def load_yaml(path: Path) -> SimState:
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise CloudSpecError(f"cannot read {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping with 'hosts' and 'instances'")
-    return from_mapping(data)
+        raise CloudSpecError(f"{path} is not valid YAML: {exc}") from None
+    return from_mapping(data, source=str(path))
 
 
-def from_mapping(data: dict[str, Any]) -> SimState:
+def from_mapping(data: Any, *, source: str = "the cloud description") -> SimState:
+    """Build the described cloud; the description is checked first (``schema.validate``), so a
+    bad one is refused whole, never half loaded."""
+    validate(data, source=source, known_flavors=set(FLAVORS))
     state = SimState()
     flavors = dict(FLAVORS)
     for f in data.get("flavors", []):
