@@ -48,12 +48,14 @@ def test_a_damaged_database_is_named_by_every_command(
     assert database.read_bytes() == b"\x00garbage" * 100
 
 
-@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+#: The job commands given an unknown job find it missing in the database alone.
+READS_THE_CLOUD = [a for a in COMMANDS if a[0] != "job"]
+
+
+@pytest.mark.parametrize("args", READS_THE_CLOUD, ids=" ".join)
 def test_a_damaged_cloud_file_is_named_by_every_command_that_reads_the_cloud(
     small_cloud: Vacate, args: tuple[str, ...]
 ) -> None:
-    if args[0] == "job" and args[1] in ("list", "show", "watch", "cancel"):
-        pytest.skip("an unknown job is found missing in the database alone")
     cloud = small_cloud.home / "sim-cloud.json"
     cloud.write_text('{"version": 1, "hosts": [')
     assert_one_line_refusal(small_cloud, args, "sim-cloud.json")
