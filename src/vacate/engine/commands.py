@@ -36,6 +36,21 @@ def exact_host(ctx: Context, host: str) -> HostName:
     return HostName(ctx.cloud.get_host(host).name)
 
 
+def _next_steps(host: HostName, state: MaintenanceState) -> str:
+    """What the operator can do from ``state`` (not the state machine's internal edges)."""
+    steps = {
+        MaintenanceState.OPERATIONAL: f"it is in service; `vacate host maintenance enable {host} "
+        "--reason …` takes it out",
+        MaintenanceState.MAINTENANCE: f"`vacate host maintenance disable {host}` (with "
+        "--restore to bring its instances back) puts it back in service",
+        MaintenanceState.ERROR: f"`vacate host maintenance enable {host} --reason …` tries the "
+        f"drain again; `vacate host maintenance disable {host}` puts it back in service",
+        MaintenanceState.DOWN: f"it was reported down; `vacate host maintenance disable {host}` "
+        "once it is repaired",
+    }
+    return steps.get(state, "wait for the job that is changing it")
+
+
 def _busy_hint(job: Job) -> str:
     """What a second command on a busy host is told: which job, and what to do."""
     return (
@@ -65,11 +80,8 @@ def _queue(ctx: Context, kind: JobKind, host: HostName, options: JobOptions, act
         try:
             transition(host, current.state, new_state)
         except IllegalTransition as exc:
-            if active is None:
-                raise
-            raise IllegalTransition(
-                host, exc.current, exc.wanted, exc.allowed, hint=_busy_hint(active)
-            ) from None
+            hint = _busy_hint(active) if active is not None else _next_steps(host, current.state)
+            raise IllegalTransition(host, exc.current, exc.wanted, exc.allowed, hint=hint) from None
     if active is not None:
         raise Conflict(f"host {host} is {current.state.value!r}: {_busy_hint(active)}")
     if new_state is not None:
