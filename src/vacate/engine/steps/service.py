@@ -39,15 +39,16 @@ class DisableService:
                 changes=note(EventKind.SERVICE_NOTE, f"already disabled: {host.disabled_reason!r}"),
                 done=True,
             )
-        if host.disabled_reason == reason and not host.is_enabled:
-            return StepResult(done=True)
-        tick.cloud.disable_service(job.host, reason)
-        return StepResult(
-            changes=note(
-                EventKind.SERVICE_DISABLED, f"compute service on {job.host} disabled: {reason}"
-            ),
-            done=True,
-        )
+        return StepResult(changes=disable(tick, reason), done=True)
+
+
+def disable(tick: Tick, reason: str) -> Changes:
+    """Disable the service with ``reason`` unless it already is, with that reason."""
+    host = tick.snapshot.host(tick.job.host)
+    if host.disabled_reason == reason and not host.is_enabled:
+        return Changes()
+    tick.cloud.disable_service(host.name, reason)
+    return note(EventKind.SERVICE_DISABLED, f"compute service on {host.name} disabled: {reason}")
 
 
 def enable(tick: Tick, *, again: bool = False) -> Changes:
@@ -92,19 +93,14 @@ class SetService:
 
     def run(self, tick: Tick) -> StepResult:
         job = tick.job
-        host = tick.snapshot.host(job.host)
         if job.options.enable_service:
             changes = enable(tick)
             message = f"compute service on {job.host} enabled"
+            if any(e.kind is EventKind.SERVICE_NOTE for e in changes.events):
+                message = changes.events[0].message
         else:
             reason = vacate_reason(job.options.reason or "disabled by an operator")
-            changes = Changes()
-            if host.is_enabled or host.disabled_reason != reason:
-                tick.cloud.disable_service(job.host, reason)
-                changes = note(
-                    EventKind.SERVICE_DISABLED,
-                    f"compute service on {job.host} disabled: {reason}",
-                )
+            changes = disable(tick, reason)
             message = f"compute service on {job.host} disabled: {reason}"
         if changes.empty:
             message += " (already so)"
