@@ -67,6 +67,13 @@ def database_url(text: str) -> str:
             f"VACATE_DB_URL must be a sqlite:/// or postgresql:// URL, not one starting "
             f"{text.split('://', 1)[0]!r}://"
         )
+    if (scheme == "sqlite" and text.rstrip("/").lower() in ("sqlite:", "sqlite:/")) or (
+        scheme == "sqlite" and ":memory:" in text
+    ):
+        raise SetupError(
+            "VACATE_DB_URL points at an in-memory SQLite database, which keeps nothing: "
+            "give a file, sqlite:///path/to/vacate.db"
+        )
     return text
 
 

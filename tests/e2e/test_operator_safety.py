@@ -43,3 +43,17 @@ def test_a_dead_hosts_plan_is_blocked_saying_it_needs_evacuation(small_cloud: Va
     refused = small_cloud("host", "maintenance", "enable", "h2", "--reason", "x", check=1)
     assert "evacuat" in one_line(refused.stderr)
     assert small_cloud.json("job", "list", "-f", "json") == []
+
+
+def test_a_busy_or_wrong_state_host_is_a_conflict_whatever_its_plan_says(
+    small_cloud: Vacate,
+) -> None:
+    """The host's state is judged before the plan: a second enable on a host in maintenance
+    that still holds a blocked instance is exit 4 naming the state, not exit 1."""
+    small_cloud(
+        "host", "maintenance", "enable", "h1", "--reason", "fw", "--policy", "suspended=skip",
+        check=0,
+    )  # fmt: skip
+    again = small_cloud("host", "maintenance", "enable", "h1", "--reason", "again", check=4)
+    assert "'maintenance'" in one_line(again.stderr)
+    assert "vacate host maintenance disable h1" in one_line(again.stderr)

@@ -23,6 +23,8 @@ from vacate.domain.errors import SetupError
         ("VACATE_POLL_SECONDS", "0"),
         ("VACATE_DB_URL", "bogus://x"),
         ("VACATE_DB_URL", "not a url"),
+        ("VACATE_DB_URL", "sqlite://"),
+        ("VACATE_DB_URL", "sqlite:///:memory:"),
         ("VACATE_CLOUD", "aws"),
     ],
 )

@@ -24,6 +24,9 @@ from vacate.engine.snapshot import CloudSnapshot
 from vacate.planning.policy import parse_state_policy
 from vacate.planning.preflight import DrainPlan
 
+#: Jobs that drain a host: a plan with blocked instances refuses them up front.
+_DRAINS = frozenset({JobKind.ENTER_MAINTENANCE, JobKind.MIGRATE_INSTANCES})
+
 #: The state a queued job puts its host in (undone when it is cancelled before it starts).
 _QUEUED_STATE = {
     JobKind.ENTER_MAINTENANCE: MaintenanceState.ENTERING,
@@ -84,6 +87,8 @@ def _queue(ctx: Context, kind: JobKind, host: HostName, options: JobOptions, act
             raise IllegalTransition(host, exc.current, exc.wanted, exc.allowed, hint=hint) from None
     if active is not None:
         raise Conflict(f"host {host} is {current.state.value!r}: {_busy_hint(active)}")
+    if kind in _DRAINS:
+        _ready(ctx, host, options)  # the host's state first, then whether the plan is ready
     if new_state is not None:
         state = StateChange(
             host=host, state=new_state, reason=options.reason, expected=current.state
@@ -118,7 +123,6 @@ def _ready(ctx: Context, host: HostName, options: JobOptions) -> None:
 def enter_maintenance(ctx: Context, host: str, options: JobOptions, *, actor: Actor) -> Job:
     name = exact_host(ctx, host)
     options = _checked(ctx, name, options)
-    _ready(ctx, name, options)
     return _queue(ctx, JobKind.ENTER_MAINTENANCE, name, options, actor)
 
 
@@ -132,7 +136,6 @@ def migrate_instances(ctx: Context, host: str, options: JobOptions, *, actor: Ac
     """Drain without the maintenance flag (the Horizon "Migrate instances" button)."""
     name = exact_host(ctx, host)
     options = replace(_checked(ctx, name, options), rollback_on_error=False)
-    _ready(ctx, name, options)
     return _queue(ctx, JobKind.MIGRATE_INSTANCES, name, options, actor)
 
 

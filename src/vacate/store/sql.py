@@ -37,7 +37,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from vacate.domain.actors import SYSTEM, Actor
+from vacate.domain.actors import SYSTEM, Actor, Role
 from vacate.domain.changes import Changes, JobChange, StateChange
 from vacate.domain.errors import Conflict, LeaseLost, NotFound, SetupError
 from vacate.domain.events import (
@@ -548,7 +548,9 @@ class SqlStore:
             message=f"worker {previous} went silent (its lease expired); {owner} took over",
             payload=TakenOver(previous_owner=previous, owner=owner),
         )
-        self._append(conn, job_id, [event], at=at, actor=None)
+        self._append(
+            conn, job_id, [event], at=at, actor=Actor(name=owner, role=Role.SYSTEM, origin="worker")
+        )
 
     def release_lease(self, job_id: JobId, owner: str) -> None:
         with self._write() as conn:
