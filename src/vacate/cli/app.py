@@ -21,6 +21,7 @@ from vacate import bootstrap
 from vacate.cli import render
 from vacate.cli.demo import run_demo
 from vacate.cli.progress import JobProgress
+from vacate.cli.server_cmds import register as register_server_commands
 from vacate.clouds.sim import generate
 from vacate.clouds.sim.generate import FLAVORS
 from vacate.clouds.sim.state import FileState
@@ -609,3 +610,6 @@ def main() -> None:
     except VacateError as exc:
         err.print(f"[red]error:[/] {exc}")
         sys.exit(EXIT_FAILED)
+
+
+register_server_commands(app)  # serve, token, audit (vacate.cli.server_cmds)
