@@ -19,7 +19,7 @@ from vacate.domain.jobs import Job, Method, Outcome
 from vacate.ports.auth import AuthStore
 
 # One series per counter, not two: the ``_created`` timestamps only double the scrape.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 _DURATION_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 _DOWNTIME_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
