@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from vacate import __version__
 from vacate.api import errors, oshosts
 from vacate.api.middleware import Observe
+from vacate.api.policy import undeclared
 from vacate.api.routes import audit, docs, hosts, instances, jobs, ops
 from vacate.api.services import Services
 
@@ -42,4 +43,7 @@ def create_app(svc: Services) -> FastAPI:
         app.include_router(router)
     errors.install(app)
     app.add_middleware(Observe, svc=svc)
+    missing = undeclared(app)
+    if missing:  # a route nobody decided the access of must not be served
+        raise RuntimeError(f"routes without a declared policy: {', '.join(missing)}")
     return app

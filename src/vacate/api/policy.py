@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from vacate.api.audit import AuditNote, note
@@ -72,9 +73,8 @@ class Policy:
         given = bearer.credentials if bearer is not None else x_auth_token
         if not given:
             raise _unauthorized("a token is required: Authorization: Bearer <token>")
-        caller = self._authenticate(request, given, address)
+        caller = self._authenticate(request, given, address, audit)
         if caller is None:
-            audit.detail = "invalid, expired or revoked token"
             raise _unauthorized("invalid, expired or revoked token")
         audit.actor, audit.role = caller.name, caller.role
         if self.role is Role.ADMIN and caller.role is not Role.ADMIN:
@@ -82,15 +82,25 @@ class Policy:
         return caller
 
     @staticmethod
-    def _authenticate(request: Request, given: str, address: str) -> Caller | None:
+    def _authenticate(
+        request: Request, given: str, address: str, audit: AuditNote
+    ) -> Caller | None:
+        """The caller, or None; the audit note says why not (a known token by its name — an
+        expired or revoked one still in use is worth knowing about)."""
+        audit.detail = "invalid token"
         parts = split_token(given)
         if parts is None:
             return None
         key_id, secret = parts
         svc = services(request)
         stored = svc.auth.token_by_key(key_id)
-        if not secret_matches(secret, stored) or stored is None or not stored.usable(svc.wall()):
+        if not secret_matches(secret, stored) or stored is None:
             return None
+        if not stored.usable(svc.wall()):
+            audit.actor, audit.role = stored.name, stored.role
+            audit.detail = "revoked token" if stored.revoked_at is not None else "expired token"
+            return None
+        audit.detail = ""
         return Caller(name=stored.name, role=stored.role, address=address)
 
 
@@ -119,4 +129,48 @@ def public(action: str) -> Any:
 
 def route_policies(dependant: Any) -> list[Policy]:
     """Every policy declared on a route (its dependency tree, first level)."""
+    if dependant is None:
+        return []
     return [d.call for d in dependant.dependencies if isinstance(d.call, Policy)]
+
+
+@dataclass(frozen=True)
+class DeclaredRoute:
+    methods: frozenset[str]
+    path: str
+    #: False for anything that is not a FastAPI route (a mount, a plain Starlette route).
+    is_api_route: bool
+    policies: tuple[Policy, ...]
+
+
+def declared_routes(app: FastAPI) -> list[DeclaredRoute]:
+    """The application's routes as requests meet them, with the policies they declare:
+    included routers flattened (FastAPI keeps them nested from 0.16x on)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: app.routes is already flat
+        flat: list[Any] = list(app.routes)
+        originals = flat
+    else:
+        contexts = list(iter_route_contexts(app.routes))
+        flat, originals = contexts, [c.original_route for c in contexts]
+    found = []
+    for route, original in zip(flat, originals, strict=True):
+        found.append(
+            DeclaredRoute(
+                methods=frozenset(getattr(route, "methods", None) or ()),
+                path=str(getattr(route, "path", "") or repr(route)),
+                is_api_route=isinstance(original, APIRoute),
+                policies=tuple(route_policies(getattr(route, "dependant", None))),
+            )
+        )
+    return found
+
+
+def undeclared(app: FastAPI) -> list[str]:
+    """Routes without exactly one declared policy (or that are not FastAPI routes at all)."""
+    return [
+        f"{','.join(sorted(r.methods)) or 'ANY'} {r.path}"
+        for r in declared_routes(app)
+        if not r.is_api_route or len(r.policies) != 1
+    ]
