@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -112,8 +113,9 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text()
 
-    def verify(self) -> str | bool:
-        return str(self.tls[0]) if self.tls else True
+    def verify(self) -> ssl.SSLContext | bool:
+        """Trust exactly the server's own certificate (HTTPS), or the system's (HTTP)."""
+        return ssl.create_default_context(cafile=str(self.tls[0])) if self.tls else True
 
     def wait_ready(self) -> Server:
         deadline = time.monotonic() + START_TIMEOUT_S

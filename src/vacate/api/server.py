@@ -7,8 +7,10 @@ uvicorn finishes the answers in progress and exits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -63,11 +65,22 @@ def _check_tls(options: ServeOptions) -> None:
 
 class _Server(uvicorn.Server):
     """uvicorn, telling the worker and the streams to stop as soon as a signal arrives (they
-    share ``svc.stopping``), not after the open connections have closed."""
+    share ``svc.stopping``), not after the open connections have closed; and waiting for the
+    worker to hand its job back before uvicorn re-raises the signal to end the process."""
 
-    def __init__(self, config: uvicorn.Config, svc: Services) -> None:
+    def __init__(self, config: uvicorn.Config, svc: Services, on_stop: Callable[[], None]) -> None:
         super().__init__(config)
         self._svc = svc
+        self._on_stop = on_stop
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._svc.stopping.set()
+                self._on_stop()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if not self._svc.stopping.is_set():
@@ -95,15 +108,15 @@ def serve(svc: Services, worker_ctx: Context | None, options: ServeOptions) -> N
     worker = None
     if options.run_worker and worker_ctx is not None:
         worker = Worker(worker_ctx, svc.metrics.watcher(), stop=svc.stopping)
-    server = _Server(config, svc)
+
+    def stop_worker() -> None:
+        if worker is not None:
+            worker.stop()
+        log.info("stopped")
+
+    server = _Server(config, svc, stop_worker)
     scheme = "https" if options.tls_cert else "http"
     log.info("serving on %s://%s:%d", scheme, options.host, options.port)
     if worker is not None:
         worker.start()
-    try:
-        server.run()
-    finally:
-        svc.stopping.set()
-        if worker is not None:
-            worker.stop()
-    log.info("stopped")
+    server.run()
