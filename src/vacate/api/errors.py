@@ -112,7 +112,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers) if exc.headers else None
-        return error_json(exc.status_code, str(exc.detail), headers=headers, request=request)
+        message = str(exc.detail)
+        if exc.status_code == 400:  # FastAPI's words for a body it could not read
+            message = "body: not valid JSON"
+        return error_json(exc.status_code, message, headers=headers, request=request)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:

@@ -12,6 +12,7 @@ from vacate.api.idempotency import fingerprint, start_once
 from vacate.api.policy import Caller, policy
 from vacate.api.routes.params import (
     ACTION_ERRORS,
+    BODY_ERRORS,
     HOST_READ_ERRORS,
     READ_ERRORS,
     HostPath,
@@ -75,7 +76,9 @@ def show_host(
     return ok(data)
 
 
-@router.post("/hosts/{host}/plan", response_model=PlanOut, responses=HOST_READ_ERRORS)
+@router.post(
+    "/hosts/{host}/plan", response_model=PlanOut, responses={**HOST_READ_ERRORS, **BODY_ERRORS}
+)
 def plan(
     host: HostPath,
     caller: Annotated[Caller, policy(Role.READER, "hosts.plan")],
@@ -88,7 +91,10 @@ def plan(
 
 
 @router.post(
-    "/hosts/{host}/maintenance", status_code=202, response_model=JobOut, responses=ACTION_ERRORS
+    "/hosts/{host}/maintenance",
+    status_code=202,
+    response_model=JobOut,
+    responses={**ACTION_ERRORS, **BODY_ERRORS},
 )
 def enter_maintenance(
     host: HostPath,
@@ -139,7 +145,7 @@ def exit_maintenance(
     "/hosts/{host}/migrate-instances",
     status_code=202,
     response_model=JobOut,
-    responses=ACTION_ERRORS,
+    responses={**ACTION_ERRORS, **BODY_ERRORS},
 )
 def migrate_instances(
     host: HostPath,

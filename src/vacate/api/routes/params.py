@@ -11,7 +11,10 @@ from vacate.api.errors import error_responses
 _NAME = r"^[^\x00-\x1f\x7f/]+$"
 
 HostPath = Annotated[
-    str, Path(min_length=1, max_length=255, pattern=_NAME, description="Exact host name")
+    str,
+    Path(
+        min_length=1, max_length=255, pattern=_NAME, description="Exact host name", examples=["c01"]
+    ),
 ]
 JobPath = Annotated[str, Path(min_length=1, max_length=32, pattern=_NAME, description="Job id")]
 IdempotencyKey = Annotated[
@@ -30,3 +33,5 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 READ_ERRORS = error_responses(401, 422)
 HOST_READ_ERRORS = error_responses(401, 404, 422)
 ACTION_ERRORS = error_responses(401, 403, 404, 409, 422)
+#: A body that cannot even be parsed is 400 (one that parses but is wrong: 422).
+BODY_ERRORS = error_responses(400)
