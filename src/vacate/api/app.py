@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
+import anyio
 from fastapi import FastAPI
 
 from vacate import __version__
@@ -21,8 +25,20 @@ Authenticate with `Authorization: Bearer <token>` (or `X-Auth-Token`); tokens co
 """
 
 
+#: Requests answered at once (FastAPI runs plain routes in a thread pool): beyond the store's
+#: connection pool they would only queue for a connection while holding a thread.
+REQUEST_THREADS = 12
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    yield
+
+
 def create_app(svc: Services) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Vacate",
         version=__version__,
         description=DESCRIPTION,

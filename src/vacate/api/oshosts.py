@@ -81,7 +81,7 @@ AdminCaller = Annotated[Caller, policy(Role.ADMIN, "os-hosts.update")]
 @router.get("/v2.1/os-hosts", response_model=OsHostList, responses=_LIST_ERRORS)
 def list_os_hosts(caller: ReadCaller, svc: Svc) -> JSONResponse:
     """Every host as ``{"host", "status", "maintenance_mode"}``."""
-    return JSONResponse({"hosts": [os_host(v) for v in host_views(svc.ctx)]})
+    return JSONResponse({"hosts": [os_host(v) for v in host_views(svc.read_ctx())]})
 
 
 @router.get("/v2.1/{tenant_id}/os-hosts", response_model=OsHostList, responses=_LIST_ERRORS)
@@ -92,7 +92,7 @@ def list_tenant_os_hosts(tenant_id: Tenant, caller: ReadCaller, svc: Svc) -> JSO
 
 @router.get("/v2.1/os-hosts/{host_name}", response_model=OsHostAnswer, responses=_SHOW_ERRORS)
 def show_os_host(host_name: HostName, caller: ReadCaller, svc: Svc) -> JSONResponse:
-    return JSONResponse({"host": os_host(host_views(svc.ctx, only=host_name)[0])})
+    return JSONResponse({"host": os_host(host_views(svc.read_ctx(), only=host_name)[0])})
 
 
 @router.get(

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from vacate import bootstrap
 from vacate.api.metrics import ApiMetrics
+from vacate.api.reads import SharedReads
 from vacate.api.services import Services
 from vacate.config import Settings
 from vacate.engine.context import Context
@@ -19,10 +20,15 @@ def auth_store(app: bootstrap.App) -> AuthStore:
     return auth_store_for(app.ctx.store)
 
 
-def api_services(settings: Settings | None = None) -> Services:
+def api_services(settings: Settings | None = None, *, read_cache_s: float = 0.0) -> Services:
     app = bootstrap.build(settings)
     auth = auth_store(app)
-    return Services(ctx=app.ctx, auth=auth, metrics=ApiMetrics(auth))
+    return Services(
+        ctx=app.ctx,
+        auth=auth,
+        metrics=ApiMetrics(auth),
+        reads=SharedReads(app.ctx.cloud, max_age_s=read_cache_s),
+    )
 
 
 def worker_context(settings: Settings | None = None) -> Context:

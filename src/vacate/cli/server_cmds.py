@@ -119,6 +119,14 @@ def serve(
             "--forwarded-allow-ips", help="Proxies whose X-Forwarded-For is believed (comma list)."
         ),
     ] = "127.0.0.1",
+    read_cache: Annotated[
+        float,
+        typer.Option(
+            "--read-cache",
+            min=0.0,
+            help="Seconds a cloud read may serve read requests (0: only reads in flight).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Serve the REST API and run queued jobs in the same process; SIGTERM stops gracefully."""
     from vacate.api import logs, server, wiring
@@ -133,7 +141,7 @@ def serve(
         run_worker=not no_worker,
         forwarded_allow_ips=forwarded_allow_ips,
     )
-    svc = wiring.api_services()
+    svc = wiring.api_services(read_cache_s=read_cache)
     server.serve(svc, None if no_worker else wiring.worker_context(), options)
 
 

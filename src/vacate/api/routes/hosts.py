@@ -48,7 +48,7 @@ def list_hosts(
     service_status: Annotated[ServiceStatus | None, Query()] = None,
 ) -> JSONResponse:
     """Every host with its service, maintenance state and usage; filters combine."""
-    rows = [host_to_dict(v) for v in host_views(svc.ctx)]
+    rows = [host_to_dict(v) for v in host_views(svc.read_ctx())]
     wanted = {
         "state": state,
         "az": az,
@@ -66,12 +66,13 @@ def show_host(
     host: HostPath, caller: Annotated[Caller, policy(Role.READER, "hosts.show")], svc: Svc
 ) -> JSONResponse:
     """One host (exact name), its instances and its five latest jobs."""
-    view = host_views(svc.ctx, only=host)[0]
+    ctx = svc.read_ctx()
+    view = host_views(ctx, only=host)[0]
     data = host_to_dict(view)
-    data["instances"] = [instance_to_dict(i) for i in svc.ctx.cloud.list_instances(host)]
+    data["instances"] = [instance_to_dict(i) for i in ctx.cloud.list_instances(host)]
     data["jobs"] = [
         {"id": j.id, "kind": j.kind.value, "status": j.status.value}
-        for j in svc.ctx.store.list_jobs(host=view.host.name, limit=5)
+        for j in ctx.store.list_jobs(host=view.host.name, limit=5)
     ]
     return ok(data)
 
@@ -87,7 +88,7 @@ def plan(
 ) -> JSONResponse:
     """The preflight alone: each instance's verdict and destination; nothing is changed."""
     opts = (options or MoveOptions()).job_options()
-    return ok(plan_to_dict(commands.preflight(svc.ctx, host, opts)))
+    return ok(plan_to_dict(commands.preflight(svc.read_ctx(), host, opts)))
 
 
 @router.post(

@@ -27,8 +27,9 @@ def list_instances(
     host: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
 ) -> JSONResponse:
     """Every instance, or only those of ``host`` (exact name; an unknown one is 404)."""
-    name = None if host is None else commands.exact_host(svc.ctx, host)
-    return ok([instance_to_dict(i) for i in svc.ctx.cloud.list_instances(name)])
+    ctx = svc.read_ctx()
+    name = None if host is None else commands.exact_host(ctx, host)
+    return ok([instance_to_dict(i) for i in ctx.cloud.list_instances(name)])
 
 
 @router.get("/hosts/{host}/instances", response_model=list[InstanceOut], responses=HOST_READ_ERRORS)
@@ -36,5 +37,6 @@ def host_instances(
     host: HostPath, caller: Annotated[Caller, policy(Role.READER, "instances.list")], svc: Svc
 ) -> JSONResponse:
     """The instances on one host."""
-    name = commands.exact_host(svc.ctx, host)
-    return ok([instance_to_dict(i) for i in svc.ctx.cloud.list_instances(name)])
+    ctx = svc.read_ctx()
+    name = commands.exact_host(ctx, host)
+    return ok([instance_to_dict(i) for i in ctx.cloud.list_instances(name)])

@@ -62,7 +62,8 @@ def show_job(
     job_id: JobPath, caller: Annotated[Caller, policy(Role.READER, "jobs.show")], svc: Svc
 ) -> JSONResponse:
     """A job with every instance's task and the drain summary."""
-    return ok(job_detail(svc.ctx, svc.ctx.store.get_job(JobId(job_id))))
+    job = svc.ctx.store.get_job(JobId(job_id))
+    return ok(job_detail(svc.read_ctx(), job))
 
 
 @router.post(
