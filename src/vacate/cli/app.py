@@ -23,9 +23,12 @@ from vacate.cli.apps import (
     app,
     err,
 )
+from vacate.cli.server_cmds import register as register_server_commands
 from vacate.domain.errors import Conflict, NotFound, PlanNotReady, SetupError, VacateError
 
 __all__ = ["app", "main"]
+
+register_server_commands(app)  # serve, token, audit (vacate.cli.server_cmds)
 
 
 def main() -> None:

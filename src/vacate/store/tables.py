@@ -151,3 +151,57 @@ class HostMaintenanceRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
     # No foreign key: the record of a host outlives any pruning of old jobs.
     job_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class ApiTokenRow(Base):
+    """An API token: only the hash of its secret is kept. Names are never reused, so the audit
+    log keeps meaning one token per name."""
+
+    __tablename__ = "api_tokens"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The public half of the token, used to find the row; the secret is compared by hash.
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[float | None] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)
+
+
+class AuditRow(Base):
+    """Who did what, to which host or job, from where, and how it ended (wall time)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_actor_seq", "actor", "seq"),
+        Index("ix_audit_log_host_seq", "host", "seq"),
+        Index("ix_audit_log_job_id_seq", "job_id", "seq"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str | None] = mapped_column(String(255))
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    status: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class IdempotencyKeyRow(Base):
+    """A client's ``Idempotency-Key`` and the job it started: the same key again answers with
+    the same job. ``job_id`` is empty while the first request is still queueing it."""
+
+    __tablename__ = "idempotency_keys"
+
+    actor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float)

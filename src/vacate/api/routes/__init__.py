@@ -1,0 +1,1 @@
+"""One router per resource; each route declares its policy (``vacate.api.policy``)."""

@@ -1,0 +1,42 @@
+"""Instances: all of them, or one host's."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from vacate.api.answers import ok
+from vacate.api.policy import Caller, policy
+from vacate.api.routes.params import HOST_READ_ERRORS, HostPath
+from vacate.api.schemas import InstanceOut
+from vacate.api.services import Services, services
+from vacate.domain.actors import Role
+from vacate.engine import commands
+from vacate.serialize import instance_to_dict
+
+router = APIRouter(prefix="/v1", tags=["instances"])
+Svc = Annotated[Services, Depends(services)]
+
+
+@router.get("/instances", response_model=list[InstanceOut], responses=HOST_READ_ERRORS)
+def list_instances(
+    caller: Annotated[Caller, policy(Role.READER, "instances.list")],
+    svc: Svc,
+    host: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+) -> JSONResponse:
+    """Every instance, or only those of ``host`` (exact name; an unknown one is 404)."""
+    ctx = svc.read_ctx()
+    name = None if host is None else commands.exact_host(ctx, host)
+    return ok([instance_to_dict(i) for i in ctx.cloud.list_instances(name)])
+
+
+@router.get("/hosts/{host}/instances", response_model=list[InstanceOut], responses=HOST_READ_ERRORS)
+def host_instances(
+    host: HostPath, caller: Annotated[Caller, policy(Role.READER, "instances.list")], svc: Svc
+) -> JSONResponse:
+    """The instances on one host."""
+    ctx = svc.read_ctx()
+    name = commands.exact_host(ctx, host)
+    return ok([instance_to_dict(i) for i in ctx.cloud.list_instances(name)])

@@ -1,0 +1,265 @@
+"""The API's request bodies and the shapes of its answers, for validation and OpenAPI.
+
+Answers are built by ``vacate.serialize`` (the one JSON form of domain values) and sent as
+they are; the models here describe them exactly (``extra="forbid"``), and the schemathesis
+test checks every answer against them, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from vacate.domain.actors import Role
+from vacate.domain.events import EventKind
+from vacate.domain.jobs import (
+    JobKind,
+    JobOptions,
+    JobPhase,
+    JobStatus,
+    Method,
+    Outcome,
+    TaskStatus,
+    Verdict,
+)
+from vacate.domain.maintenance import MaintenanceState
+from vacate.domain.model import PowerState, ServiceStatus, VmState
+
+#: Printable text: what reaches the cloud and the database never holds control characters.
+Text = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/]+$")
+]
+Limit = Annotated[int, Field(ge=1, le=1000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ requests
+class MoveOptions(_Strict):
+    """How instances move: the options of ``vacate host migrate-instances``."""
+
+    method: Method | None = Field(
+        default=None, description="live or cold for all; default: per state"
+    )
+    target: Name | None = Field(default=None, description="Move everything to this host")
+    max_parallel: Limit = JobOptions.max_parallel
+    max_per_source: Limit = JobOptions.max_per_source
+    max_per_destination: Limit = JobOptions.max_per_destination
+    policy: dict[Name, Literal["live", "cold", "skip"]] = Field(
+        default_factory=dict, description='Per-state override, e.g. {"suspended": "skip"}'
+    )
+    allow_locked: bool = False
+    cold_fallback: bool = False
+    post_copy: bool = True
+
+    def job_options(self, **extra: Any) -> JobOptions:
+        return JobOptions(
+            force_method=self.method,
+            target=None if self.target is None else self.target,  # type: ignore[arg-type]
+            max_parallel=self.max_parallel,
+            max_per_source=self.max_per_source,
+            max_per_destination=self.max_per_destination,
+            state_policy=tuple(sorted(self.policy.items())),
+            allow_locked=self.allow_locked,
+            allow_cold_fallback=self.cold_fallback,
+            allow_post_copy=self.post_copy,
+            **extra,
+        )
+
+
+class MaintenanceRequest(MoveOptions):
+    """``vacate host maintenance enable``: disable, empty, mark ``maintenance``."""
+
+    reason: Annotated[Text, StringConstraints(min_length=1)]
+    rollback_on_error: bool = False
+
+
+# ------------------------------------------------------------------ answers
+class HostOut(_Strict):
+    name: str
+    az: str
+    state: Literal["up", "down"]
+    forced_down: bool
+    service_status: ServiceStatus
+    disabled_reason: str | None
+    maintenance_state: MaintenanceState
+    maintenance_reason: str
+    instance_count: int
+    vcpus_used: int
+    vcpus_capacity: int
+    ram_mb_used: int
+    ram_mb_capacity: int
+    disk_gb_used: int
+    disk_gb_capacity: int
+
+
+class FlavorOut(_Strict):
+    name: str
+    vcpus: int
+    ram_mb: int
+    disk_gb: int
+
+
+class InstanceOut(_Strict):
+    id: str
+    name: str
+    project: str
+    host: str | None
+    vm_state: VmState
+    power_state: PowerState
+    task_state: str | None
+    locked: bool
+    flavor: FlavorOut
+    server_groups: list[str]
+    addresses: list[str]
+
+
+class JobRef(_Strict):
+    id: str
+    kind: JobKind
+    status: JobStatus
+
+
+class HostDetail(HostOut):
+    instances: list[InstanceOut]
+    jobs: list[JobRef]
+
+
+class PlanItemOut(_Strict):
+    instance_id: str
+    instance_name: str
+    vm_state: VmState
+    verdict: Verdict
+    destination: str | None
+    order: int
+    estimate_s: float | None
+    reason: str
+
+
+class PlanOut(_Strict):
+    host: str
+    ok: bool
+    items: list[PlanItemOut]
+
+
+class EscalationOut(_Strict):
+    action: str
+    at: float
+    detail: str
+
+
+class TaskOut(_Strict):
+    instance_id: str
+    instance_name: str
+    state_before: str
+    verdict: Verdict
+    status: TaskStatus
+    method: Method | None
+    source: str
+    destination: str | None
+    planned_destination: str | None
+    start: float | None
+    end: float | None
+    duration_s: float | None
+    downtime_s: float | None
+    bytes_sent: float
+    attempts: int
+    escalations: list[EscalationOut]
+    outcome: Outcome | None
+    reason: str
+
+
+class ActorOut(_Strict):
+    name: str
+    role: Role
+    origin: str
+
+
+class _JobBase(_Strict):
+    id: str
+    kind: JobKind
+    host: str
+    status: JobStatus
+    phase: JobPhase
+    message: str
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    created_by: str
+    actor: ActorOut
+    owner: str | None
+    cancel_requested: bool
+    options: dict[str, Any]
+
+
+class JobSummaryOut(_JobBase):
+    """A job in a list: its tasks counted, not listed."""
+
+    task_count: int
+
+
+class JobOut(_JobBase):
+    tasks: list[TaskOut]
+
+
+class DrainSummaryOut(_Strict):
+    moved: int
+    failed: int
+    blocked: int
+    skipped: int
+    makespan_s: float | None
+    lower_bound_s: float | None
+    efficiency: float | None
+    total_downtime_s: float
+    max_downtime_s: float
+
+
+class JobDetail(JobOut):
+    summary: DrainSummaryOut
+
+
+class JobPage(_Strict):
+    items: list[JobSummaryOut]
+    next_offset: int | None = Field(description="Pass as offset for the next page; null: done")
+
+
+class EventOut(_Strict):
+    seq: int
+    at: float
+    kind: EventKind
+    instance_id: str | None
+    message: str
+    actor: ActorOut | None
+    data: dict[str, Any]
+
+
+class AuditOut(_Strict):
+    seq: int
+    at: float
+    actor: str
+    role: str
+    origin: str
+    action: str
+    host: str | None
+    job_id: str | None
+    outcome: Literal["allowed", "denied", "failed"]
+    status: int
+    detail: str
+
+
+class AuditPage(_Strict):
+    items: list[AuditOut]
+    next_before: int | None = Field(description="Pass as before for the next page; null: done")
+
+
+class Health(_Strict):
+    status: Literal["ok"]
+
+
+class Ready(_Strict):
+    status: Literal["ready"]
+    database: Literal["reachable"]

@@ -1,0 +1,273 @@
+"""``vacate serve``, ``vacate token …`` and ``vacate audit list``: the API server and what it
+needs on the command line. ``register(app)`` adds them to the main Typer app.
+
+The server's libraries (FastAPI, uvicorn) are imported by ``serve`` only: every other command
+of the CLI starts without paying for them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vacate import bootstrap
+from vacate.api.tokens import make_token, parse_duration
+from vacate.domain.actors import Role
+from vacate.ports.auth import AuditQuery, AuthStore, NewAuditEntry, StoredToken
+from vacate.store.auth import auth_store_for
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+
+token_app = typer.Typer(no_args_is_help=True, help="API tokens: create, list, revoke.")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit log of the API.")
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+class TokenRole(StrEnum):
+    ADMIN = "admin"
+    READER = "reader"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(token_app, name="token")
+    app.add_typer(audit_app, name="audit")
+
+
+def _auth() -> AuthStore:
+    return auth_store_for(bootstrap.build().ctx.store)
+
+
+def _me() -> tuple[str, str]:
+    try:
+        name = getpass.getuser()
+    except Exception:
+        name = "unknown"
+    return name, f"cli {socket.gethostname()}"
+
+
+def _when(at: float | None) -> str:
+    if at is None:
+        return "—"
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _note(auth: AuthStore, action: str, detail: str) -> None:
+    """The CLI's token commands are actions too: they go in the audit log."""
+    name, origin = _me()
+    auth.record(
+        NewAuditEntry(
+            at=time.time(),
+            actor=name,
+            role=Role.ADMIN.value,
+            origin=origin,
+            action=action,
+            outcome="allowed",
+            status=0,
+            detail=detail,
+        )
+    )
+
+
+# ------------------------------------------------------------------ serve
+def serve(
+    bind: Annotated[str, typer.Option("--bind", help="HOST:PORT to listen on.")] = (
+        "127.0.0.1:8779"
+    ),
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="PEM certificate (chain) for HTTPS.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM private key.")] = None,
+    log_format: Annotated[
+        LogFormat, typer.Option("--log-format", help="text, or json: one object per line.")
+    ] = LogFormat.TEXT,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Answer only; leave jobs to `vacate worker`.")
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            "--forwarded-allow-ips", help="Proxies whose X-Forwarded-For is believed (comma list)."
+        ),
+    ] = "127.0.0.1",
+    read_cache: Annotated[
+        float,
+        typer.Option(
+            "--read-cache",
+            min=0.0,
+            help="Seconds a cloud read may serve read requests (0: only reads in flight).",
+        ),
+    ] = 0.0,
+) -> None:
+    """Serve the REST API and run queued jobs in the same process; SIGTERM stops gracefully."""
+    from vacate.api import logs, server, wiring
+
+    host, port = server.parse_bind(bind)
+    logs.configure(log_format.value)
+    options = server.ServeOptions(
+        host=host,
+        port=port,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        run_worker=not no_worker,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
+    svc = wiring.api_services(read_cache_s=read_cache)
+    server.serve(svc, None if no_worker else wiring.worker_context(), options)
+
+
+# ------------------------------------------------------------------ tokens
+@token_app.command("create")
+def token_create(
+    role: Annotated[TokenRole, typer.Option("--role", help="admin acts; reader reads.")],
+    name: Annotated[str, typer.Option("--name", help="Who or what uses it (unique, for good).")],
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="Lifetime: 30d, 12h, 90m, 2w (default never).")
+    ] = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Make a token and print it once: only its hash is kept."""
+    lifetime = parse_duration(expires) if expires else None
+    auth = _auth()
+    made = make_token(
+        name, Role(role.value), now=time.time(), expires_in_s=lifetime, created_by=_me()[0]
+    )
+    auth.add_token(made.stored)
+    _note(auth, "token.create", f"{name} ({role.value})")
+    if fmt is Format.JSON:
+        data = _token_dict(made.stored)
+        data["token"] = made.text
+        _json(data)
+        return
+    sys.stdout.write(made.text + "\n")
+    err.print(
+        f"token {name} ({role.value}, expires {_when(made.stored.expires_at)}): "
+        "shown this once — keep it now",
+        markup=False,
+    )
+
+
+def _state(token: StoredToken, now: float) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    return "active" if token.usable(now) else "expired"
+
+
+def _token_dict(token: StoredToken) -> dict[str, Any]:
+    return {
+        "name": token.name,
+        "role": token.role.value,
+        "state": _state(token, time.time()),
+        "created_at": token.created_at,
+        "created_by": token.created_by,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+@token_app.command("list")
+def token_list(fmt: FormatOpt = Format.TABLE) -> None:
+    """Every token ever made, with its state; never the token itself."""
+    tokens = _auth().list_tokens()
+    if fmt is Format.JSON:
+        _json([_token_dict(t) for t in tokens])
+        return
+    table = Table(title="API tokens")
+    for column in ("name", "role", "state", "created", "by", "expires", "revoked"):
+        table.add_column(column)
+    now = time.time()
+    for t in tokens:
+        table.add_row(
+            t.name,
+            t.role.value,
+            _state(t, now),
+            _when(t.created_at),
+            t.created_by,
+            _when(t.expires_at),
+            _when(t.revoked_at),
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(name: str) -> None:
+    """Revoke a token at once: the next request with it is refused."""
+    auth = _auth()
+    token = auth.revoke_token(name, at=time.time())
+    _note(auth, "token.revoke", name)
+    console.print(f"token {token.name}: revoked {_when(token.revoked_at)}")
+
+
+# ------------------------------------------------------------------ audit
+@audit_app.command("list")
+def audit_list(
+    actor: Annotated[str | None, typer.Option("--actor", help="Token name (or CLI user).")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="e.g. maintenance.enter")] = None,
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    job: Annotated[str | None, typer.Option("--job")] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="allowed, denied or failed")
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only the last 1h, 7d, …")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Who did what, newest first."""
+    query = AuditQuery(
+        actor=actor,
+        action=action,
+        host=host,
+        job_id=job,
+        outcome=outcome,
+        since=time.time() - parse_duration(since, option="--since") if since else None,
+        limit=max(1, limit),
+    )
+    entries = _auth().audit(query)
+    if fmt is Format.JSON:
+        _json([asdict(e) for e in entries])
+        return
+    table = Table(title="Audit log")
+    for column in ("#", "when", "who", "from", "action", "host", "job", "outcome", "detail"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(
+            str(e.seq),
+            _when(e.at),
+            e.actor,
+            e.origin,
+            e.action,
+            e.host or "",
+            e.job_id or "",
+            f"{e.outcome} {e.status}" if e.status else e.outcome,
+            e.detail,
+        )
+    console.print(table)
