@@ -72,3 +72,20 @@ def test_a_bad_speed_is_refused_by_every_command_before_it_reaches_the_cloud(
             small_cloud, args, "VACATE_SIM_SPEED", env_extra={"VACATE_SIM_SPEED": speed}
         )
     assert (small_cloud.home / "sim-cloud.json").read_text() == before
+
+
+def test_a_hand_damaged_host_in_the_cloud_file_is_refused_before_anything_moves(
+    small_cloud: Vacate,
+) -> None:
+    import json
+
+    cloud = small_cloud.home / "sim-cloud.json"
+    state = json.loads(cloud.read_text())
+    for host in state["hosts"]:
+        host["nic_bytes_per_s"] = 0
+    cloud.write_text(json.dumps(state))
+
+    assert_one_line_refusal(
+        small_cloud, ("host", "maintenance", "enable", "h1", "--reason", "x"), "NIC speed"
+    )
+    assert small_cloud.json("job", "list", "-f", "json") == []

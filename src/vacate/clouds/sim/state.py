@@ -195,6 +195,19 @@ class FileState:
                 f"simulated cloud {self.path} has a clock that is not a finite number; "
                 "start over with `vacate sim init --force`"
             )
+        for name, host in state.hosts.items():
+            sizes = (host.nic_bytes_per_s, host.vcpus, host.ram_mb, host.disk_gb)
+            if not all(math.isfinite(v) and v > 0 for v in sizes):
+                raise SetupError(
+                    f"simulated cloud {self.path}: host {name!r} has a NIC speed or capacity "
+                    "that is not a positive number; restore the file or `vacate sim init --force`"
+                )
+        for iid, inst in state.instances.items():
+            if inst.host is not None and inst.host not in state.hosts:
+                raise SetupError(
+                    f"simulated cloud {self.path}: instance {iid!r} is on unknown host "
+                    f"{inst.host!r}; restore the file or `vacate sim init --force`"
+                )
         return state
 
     @contextlib.contextmanager
