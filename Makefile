@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-$(NOVA_STAMP): $(NOVA_PINS)
+# Keyed on the pins' content (in the path), not on the file's age: a fresh clone reuses it.
+$(NOVA_STAMP):
 	rm -rf $(NOVA_VENV)
 	$(PYTHON) -m venv $(NOVA_VENV)
 	$(NOVA_VENV)/bin/python -m pip install --quiet --upgrade pip
