@@ -115,6 +115,9 @@ class Instance:
     locked: bool = False
     az: str | None = None
     workload: Workload | None = None
+    #: The state of the instance's host as the cloud reports it with the instance (Nova's
+    #: ``host_status``: UP, DOWN, MAINTENANCE, UNKNOWN); None when the backend does not.
+    host_status: str | None = None
 
     @property
     def is_gone(self) -> bool:

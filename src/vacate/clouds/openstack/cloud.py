@@ -278,6 +278,16 @@ class OpenStackCloud:
     def evacuate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:
         return self._mover.start(instance_id, MigrationKind.EVACUATION, dest)
 
+    # ------------------------------------------------------- power (host down)
+    def mark_stopped(self, instance_id: InstanceId) -> bool:
+        raise PermanentError("marking an instance stopped is not implemented on this cloud yet")
+
+    def start_instance(self, instance_id: InstanceId) -> None:
+        raise PermanentError("starting an instance is not implemented on this cloud yet")
+
+    def stop_instance(self, instance_id: InstanceId) -> None:
+        raise PermanentError("stopping an instance is not implemented on this cloud yet")
+
     def confirm_resize(self, instance_id: InstanceId) -> None:
         """Confirm a finished cold migration; if Nova cannot, revert it so the instance is
         back, whole, on its source rather than stuck in VERIFY_RESIZE."""

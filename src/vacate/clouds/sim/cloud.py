@@ -384,6 +384,16 @@ class SimCloud:
             s.instances[inst.id] = replace(inst, task_state="rebuilding")
             return MigrationId(t.id)
 
+    # ------------------------------------------------------- power (host down)
+    def mark_stopped(self, instance_id: InstanceId) -> bool:
+        raise PermanentError("marking an instance stopped is not implemented on this cloud yet")
+
+    def start_instance(self, instance_id: InstanceId) -> None:
+        raise PermanentError("starting an instance is not implemented on this cloud yet")
+
+    def stop_instance(self, instance_id: InstanceId) -> None:
+        raise PermanentError("stopping an instance is not implemented on this cloud yet")
+
     # --------------------------------------------------------------- controls
     def _control(
         self, migration_id: MigrationId, action: Callable[[tr.Transfer, float], None]
