@@ -233,3 +233,25 @@ def test_a_host_name_that_would_bend_the_address_is_not_templated(tmp_path: Path
     assert bmc is not None
     with pytest.raises(ValueError, match="cannot be put into the template"):
         bmc.address_for("evil.example/x@")
+
+
+def test_the_example_in_the_docs_loads_and_means_what_it_says(tmp_path: Path) -> None:
+    docs = Path(__file__).parents[2] / "docs" / "fencing.md"
+    example = docs.read_text().split("```toml\n", 1)[1].split("```", 1)[0]
+    for name in ("bmc-password", "c03-password", "bmc-ca.pem"):
+        (tmp_path / name).write_text(f"{name}-content\n")
+        (tmp_path / name).chmod(0o600)
+    config = load(tmp_path, example)
+
+    c03 = config.bmc_for("c03")
+    assert c03 is not None and c03.password is not None
+    assert c03.password.reveal() == "c03-password-content"
+    assert c03.system_for("c03") == "/redfish/v1/Systems/1"
+    compute = config.bmc_for("compute-7")
+    assert compute is not None and compute.username == "vacate-fence"
+    assert compute.address_for("compute-7") == "https://compute-7-bmc.mgmt.example.net"
+    assert compute.system_for("compute-7") == "/redfish/v1/Systems/System.Embedded.1"
+    rack = config.bmc_for("rack2-c11")
+    assert rack is not None and rack.system_for("rack2-c11") is None
+    assert (rack.connect_timeout_s, rack.read_timeout_s, rack.attempts) == (3, 10, 1)
+    assert config.bmc_for("storage-1") is None

@@ -129,7 +129,7 @@ class RedfishFencer:
             )
         elif isinstance(exc, sushy_errors.HTTPError):
             detail = f": {exc.detail}" if exc.detail else ""
-            text = f"{doing} failed ({exc.status_code}{detail}); {assert_it}"
+            text = f"{doing} failed ({exc.status_code}{detail}); check the BMC, {assert_it}"
         elif isinstance(exc, sushy_errors.UnknownDefaultError):
             text = f"it does not list exactly one system; set `system` in {self._config.path}"
         elif isinstance(exc, sushy_errors.InvalidParameterValueError):
