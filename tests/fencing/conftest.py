@@ -9,10 +9,13 @@ BMC takes its time, so tests poll for ``Off``.
 from __future__ import annotations
 
 import base64
+import datetime
+import ipaddress
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -24,10 +27,16 @@ from pathlib import Path
 
 import bcrypt
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 EMULATOR = Path(sys.executable).with_name("sushy-emulator")
 USERNAME = "fence-operator"
 PASSWORD = "Corr3ct-h0rse-battery"
+#: The tests' own view of an emulator trusts whatever certificate it shows.
+_TRUST_ANY = ssl._create_unverified_context()
 
 
 @dataclass
@@ -45,7 +54,7 @@ class Emulator:
         request = urllib.request.Request(f"{self.url}/redfish/v1/Systems/{uuid}")
         token = base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-        with urllib.request.urlopen(request, timeout=5) as answer:
+        with urllib.request.urlopen(request, timeout=5, context=_TRUST_ANY) as answer:
             state: str = json.load(answer)["PowerState"]
         return state
 
@@ -56,9 +65,13 @@ class Emulator:
         os.kill(self.process.pid, signal.SIGCONT)
 
 
+def uuid_of(name: str) -> str:
+    return f"{name}-0000-4000-8000-000000000000"
+
+
 def system(name: str, power_state: str) -> dict[str, object]:
     return {
-        "uuid": f"{name}-0000-4000-8000-000000000000",
+        "uuid": uuid_of(name),
         "name": name,
         "power_state": power_state,
         "nics": [{"mac": "00:5c:52:31:3a:9c", "ip": "172.22.0.100"}],
@@ -77,13 +90,18 @@ StartEmulator = Callable[..., Emulator]
 
 @pytest.fixture
 def bmc(tmp_path: Path) -> Iterator[StartEmulator]:
-    """Start an emulator: ``bmc(systems, auth=False, disable_power_off=False)``."""
+    """Start an emulator: ``bmc(systems, auth=False, disable_power_off=False, tls=None)``,
+    ``tls`` being a certificate and its key to serve HTTPS with."""
     if not EMULATOR.exists():
         pytest.fail(f"{EMULATOR} is missing: run `make install` (sushy-tools is a dev extra)")
     started: list[Emulator] = []
 
     def start(
-        systems: list[dict[str, object]], *, auth: bool = False, disable_power_off: bool = False
+        systems: list[dict[str, object]],
+        *,
+        auth: bool = False,
+        disable_power_off: bool = False,
+        tls: tuple[Path, Path] | None = None,
     ) -> Emulator:
         home = tmp_path / f"emulator-{len(started)}"
         (home / "state").mkdir(parents=True)
@@ -100,6 +118,9 @@ def bmc(tmp_path: Path) -> Iterator[StartEmulator]:
             digest = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
             (home / "htpasswd").write_text(f"{USERNAME}:{digest}\n")
             lines.append(f"SUSHY_EMULATOR_AUTH_FILE = {str(home / 'htpasswd')!r}")
+        if tls is not None:
+            lines.append(f"SUSHY_EMULATOR_SSL_CERT = {str(tls[0])!r}")
+            lines.append(f"SUSHY_EMULATOR_SSL_KEY = {str(tls[1])!r}")
         config = home / "emulator.conf"
         config.write_text("\n".join(lines) + "\n")
         log = home / "emulator.log"
@@ -107,7 +128,8 @@ def bmc(tmp_path: Path) -> Iterator[StartEmulator]:
             process = subprocess.Popen(
                 [str(EMULATOR), "--config", str(config)], stdout=out, stderr=subprocess.STDOUT
             )
-        emulator = Emulator(f"http://127.0.0.1:{port}", process, log)
+        scheme = "https" if tls is not None else "http"
+        emulator = Emulator(f"{scheme}://127.0.0.1:{port}", process, log)
         started.append(emulator)
         _wait_until_it_answers(emulator)
         return emulator
@@ -125,8 +147,41 @@ def _wait_until_it_answers(emulator: Emulator) -> None:
         if emulator.process.poll() is not None:
             pytest.fail(f"sushy-emulator exited at start:\n{emulator.access_log()}")
         try:
-            with urllib.request.urlopen(f"{emulator.url}/redfish/v1/", timeout=1):
+            url = f"{emulator.url}/redfish/v1/"
+            with urllib.request.urlopen(url, timeout=1, context=_TRUST_ANY):
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
     pytest.fail(f"sushy-emulator did not answer within 30 s:\n{emulator.access_log()}")
+
+
+def certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (its own CA) and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test BMC")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "bmc-cert.pem", directory / "bmc-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

@@ -12,7 +12,16 @@ from vacate.config import load_settings
 from vacate.fencing import open_fencer
 from vacate.ports.fence import FenceError, FenceFailure, Fencer, PowerState
 
-from .conftest import PASSWORD, USERNAME, Emulator, StartEmulator, free_port, system
+from .conftest import (
+    PASSWORD,
+    USERNAME,
+    Emulator,
+    StartEmulator,
+    certificate,
+    free_port,
+    system,
+    uuid_of,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +73,7 @@ def test_a_running_host_is_forced_off_and_reads_back_off(
     fencer.power_off("c01")
 
     assert wait_until_off(fencer, "c01") is PowerState.OFF
-    assert emulator.power_state(system("c01", "")["uuid"]) == "Off"
+    assert emulator.power_state(uuid_of("c01")) == "Off"
     assert fencer.power_state("c02") is PowerState.ON, "only the named host is fenced"
 
 
@@ -95,7 +104,7 @@ def test_refused_credentials_are_reported_without_the_password(
     assert "--fenced" in str(error) and str(tmp_path / "fencing.toml") in str(error)
     assert wrong not in str(error) and wrong not in repr(error)
     assert wrong not in caplog.text and wrong not in repr(fencer)
-    assert emulator.power_state(system("c01", "")["uuid"]) != "Off"
+    assert emulator.power_state(uuid_of("c01")) != "Off"
 
 
 def test_the_right_credentials_pass_a_bmc_that_demands_them(
@@ -166,3 +175,17 @@ def test_a_host_no_entry_matches_is_unconfigured(tmp_path: Path, bmc: StartEmula
     assert fencer.configured("c01") and not fencer.configured("d01")
     error = failure_of(lambda: fencer.power_off("d01"))
     assert error.failure is FenceFailure.UNCONFIGURED and "d01" in str(error)
+
+
+def test_a_bmc_certificate_is_checked_against_the_configured_ca(
+    tmp_path: Path, bmc: StartEmulator
+) -> None:
+    cert, key = certificate(tmp_path)
+    emulator = bmc([system("c01", "On")], tls=(cert, key))
+    assert emulator.url.startswith("https://")
+
+    untrusted = failure_of(lambda: fencer_for(tmp_path, emulator.url).power_state("c01"))
+    assert untrusted.failure is FenceFailure.UNREACHABLE and "TLS" in str(untrusted)
+
+    trusting = fencer_for(tmp_path, emulator.url, extra=f'verify = "{cert.name}"\n')
+    assert trusting.power_state("c01") is PowerState.ON
