@@ -134,7 +134,7 @@ OWNERS = {
     "sqlalchemy": "vacate/store",
     "alembic": "vacate/store",
     "openstack": "vacate/clouds/openstack",
-    "sushy": "vacate/clouds/redfish",
+    "sushy": "vacate/fencing",
 }
 
 
