@@ -11,19 +11,16 @@ log line or error message can show one.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
-import math
 import re
-import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from vacate.domain.errors import SetupError
+from vacate.fencing import values
 from vacate.fencing.secret import Secret
 
 LOG = logging.getLogger(__name__)
@@ -43,8 +40,6 @@ ENTRY_KEYS = (
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 10.0
 DEFAULT_ATTEMPTS = 1
-MAX_TIMEOUT_S = 300.0
-MAX_ATTEMPTS = 10
 #: Host names that may be put into an address or system template.
 _SAFE_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -100,13 +95,6 @@ class FencingConfig:
         return next((p.bmc for p in self.patterns if p.matches(host)), None)
 
 
-class _Problem(Exception):
-    """One mistake at one key path; turned into a ``SetupError`` naming the file."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"{key}: {message}")
-
-
 def load_fencing_file(path: Path) -> FencingConfig:
     """Read and check the whole file; raises ``SetupError`` with one line for the first
     mistake. Never echoes a value that might be a password."""
@@ -122,7 +110,7 @@ def load_fencing_file(path: Path) -> FencingConfig:
     warnings: list[str] = []
     try:
         config = _parse(path, document, warnings)
-    except _Problem as exc:
+    except values.Problem as exc:
         raise SetupError(f"fencing file {path}: {exc}") from None
     for warning in config.warnings:
         LOG.warning("%s", warning)
@@ -130,36 +118,36 @@ def load_fencing_file(path: Path) -> FencingConfig:
 
 
 def _parse(path: Path, document: dict[str, Any], warnings: list[str]) -> FencingConfig:
-    _known(document, ("defaults", "bmc"), "")
+    values.known(document, ("defaults", "bmc"), "")
     defaults = document.get("defaults", {})
     if not isinstance(defaults, dict):
-        raise _Problem("defaults", "must be a table: [defaults]")
-    _known(defaults, ENTRY_KEYS, "defaults.")
+        raise values.Problem("defaults", "must be a table: [defaults]")
+    values.known(defaults, ENTRY_KEYS, "defaults.")
     tables = document.get("bmc", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise _Problem("bmc", "must be a list of tables: [[bmc]]")
+        raise values.Problem("bmc", "must be a list of tables: [[bmc]]")
     exact: dict[str, Bmc] = {}
     patterns: list[_Pattern] = []
     inline_password = "password" in defaults
     for number, table in enumerate(tables, start=1):
         where = f"bmc[{number}]"
-        _known(table, MATCH_KEYS + ENTRY_KEYS, f"{where}.")
+        values.known(table, MATCH_KEYS + ENTRY_KEYS, f"{where}.")
         given = [key for key in MATCH_KEYS if key in table]
         if len(given) != 1:
-            raise _Problem(where, "needs exactly one of host, pattern or regex")
+            raise values.Problem(where, "needs exactly one of host, pattern or regex")
         kind = given[0]
-        text = _text(table, kind, f"{where}.{kind}")
+        text = values.string(table, kind, f"{where}.{kind}")
         inline_password = inline_password or "password" in table
         bmc = _bmc(path, text, defaults, table, where, warnings)
         if kind == "host":
             if text in exact:
-                raise _Problem(f"{where}.host", f"{text!r} is already configured above")
+                raise values.Problem(f"{where}.host", f"{text!r} is already configured above")
             exact[text] = bmc
         elif kind == "pattern":
-            patterns.append(_Pattern(text, _glob(text), bmc))
+            patterns.append(_Pattern(text, values.glob(text), bmc))
         else:
-            patterns.append(_Pattern(text, _regex(text, f"{where}.regex"), bmc))
-    if inline_password and _world_readable(path):
+            patterns.append(_Pattern(text, values.regex(text, f"{where}.regex"), bmc))
+    if inline_password and values.world_readable(path):
         warnings.append(
             f"fencing file {path} holds a password and every user can read it: "
             f"chmod 600 {path}, or move the password to a password_file"
@@ -181,123 +169,33 @@ def _bmc(
 
     merged = {**defaults, **table}
     if "address" not in merged:
-        raise _Problem(f"{where}.address", "missing: the BMC's https:// address")
-    address = _address(_text(merged, "address", key("address")), key("address"))
-    system = _template(merged, "system", key("system")) if "system" in merged else None
-    username = _text(merged, "username", key("username")) if "username" in merged else None
+        raise values.Problem(f"{where}.address", "missing: the BMC's https:// address")
+    address = values.address(values.string(merged, "address", key("address")), key("address"))
+    system = values.template(merged, "system", key("system")) if "system" in merged else None
+    username = values.string(merged, "username", key("username")) if "username" in merged else None
     # The entry's own password (inline or file) replaces the default one as a whole.
     own = "password" in table or "password_file" in table
     source, prefix = (table, where) if own else (defaults, "defaults")
     if "password" in source and "password_file" in source:
-        raise _Problem(prefix, "give password or password_file, not both")
+        raise values.Problem(prefix, "give password or password_file, not both")
     password: Secret | None = None
     if "password" in source:
-        password = Secret(_text(source, "password", f"{prefix}.password"))
+        password = Secret(values.string(source, "password", f"{prefix}.password"))
     elif "password_file" in source:
         name = f"{prefix}.password_file"
-        password = _password_file(path, _text(source, "password_file", name), name, warnings)
+        password = values.password_file(
+            path, values.string(source, "password_file", name), name, warnings
+        )
     if (username is None) != (password is None):
-        raise _Problem(where, "username and a password (or password_file) go together")
+        raise values.Problem(where, "username and a password (or password_file) go together")
     return Bmc(
         match=match,
         address=address,
         system=system,
         username=username,
         password=password,
-        verify=_verify(path, merged.get("verify", True), key("verify")),
-        connect_timeout_s=_seconds(merged, "connect_timeout", key, DEFAULT_CONNECT_TIMEOUT_S),
-        read_timeout_s=_seconds(merged, "read_timeout", key, DEFAULT_READ_TIMEOUT_S),
-        attempts=_attempts(merged.get("attempts", DEFAULT_ATTEMPTS), key("attempts")),
+        verify=values.verify(path, merged.get("verify", True), key("verify")),
+        connect_timeout_s=values.seconds(merged, "connect_timeout", key, DEFAULT_CONNECT_TIMEOUT_S),
+        read_timeout_s=values.seconds(merged, "read_timeout", key, DEFAULT_READ_TIMEOUT_S),
+        attempts=values.attempts(merged.get("attempts", DEFAULT_ATTEMPTS), key("attempts")),
     )
-
-
-def _known(table: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:
-    for name in table:
-        if name not in known:
-            raise _Problem(f"{prefix}{name}", f"unknown key (known: {', '.join(known)})")
-
-
-def _text(table: dict[str, Any], name: str, where: str) -> str:
-    value = table[name]
-    if not isinstance(value, str) or not value.strip():
-        raise _Problem(where, "must be a non-empty string")
-    return value
-
-
-def _template(table: dict[str, Any], name: str, where: str) -> str:
-    value = _text(table, name, where)
-    if "{" in value.replace("{host}", "") or "}" in value.replace("{host}", ""):
-        raise _Problem(where, "only {host} may be templated")
-    return value
-
-
-def _address(text: str, where: str) -> str:
-    if "{" in text.replace("{host}", "") or "}" in text.replace("{host}", ""):
-        raise _Problem(where, "only {host} may be templated")
-    parts = urlsplit(text.replace("{host}", "host"))
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise _Problem(where, "must be an https:// (or http://) address of the BMC")
-    if parts.username is not None or parts.password is not None:
-        raise _Problem(where, "must not hold credentials: use username and password_file")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise _Problem(where, "must be the BMC's scheme and host only (no path)")
-    return text
-
-
-def _password_file(path: Path, text: str, where: str, warnings: list[str]) -> Secret:
-    file = (path.parent / text).expanduser()
-    try:
-        value = file.read_text(encoding="utf-8").rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise _Problem(where, f"cannot read {file} ({reason})") from None
-    if not value:
-        raise _Problem(where, f"{file} is empty")
-    if _world_readable(file):
-        warnings.append(f"password file {file} can be read by every user: chmod 600 {file}")
-    return Secret(value)
-
-
-def _verify(path: Path, value: object, where: str) -> bool | str:
-    if isinstance(value, bool):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        raise _Problem(where, "must be true, false or the path of a CA bundle")
-    bundle = (path.parent / value).expanduser()
-    if not bundle.exists():
-        raise _Problem(where, f"CA bundle {bundle} does not exist")
-    return str(bundle)
-
-
-def _seconds(table: dict[str, Any], name: str, key: Callable[[str], str], default: float) -> float:
-    value = table.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Problem(key(name), "must be a number of seconds")
-    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT_S:
-        raise _Problem(key(name), f"must be above 0 and at most {MAX_TIMEOUT_S:g} seconds")
-    return float(value)
-
-
-def _attempts(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ATTEMPTS:
-        raise _Problem(where, f"must be a whole number from 1 to {MAX_ATTEMPTS}")
-    return value
-
-
-def _glob(text: str) -> Callable[[str], bool]:
-    return lambda host: fnmatch.fnmatchcase(host, text)
-
-
-def _regex(text: str, where: str) -> Callable[[str], bool]:
-    try:
-        compiled = re.compile(text)
-    except re.error as exc:
-        raise _Problem(where, f"not a regular expression ({exc})") from None
-    return lambda host: compiled.fullmatch(host) is not None
-
-
-def _world_readable(file: Path) -> bool:
-    try:
-        return bool(file.stat().st_mode & stat.S_IROTH)
-    except OSError:
-        return False
