@@ -255,3 +255,23 @@ def test_the_example_in_the_docs_loads_and_means_what_it_says(tmp_path: Path) ->
     assert rack is not None and rack.system_for("rack2-c11") is None
     assert (rack.connect_timeout_s, rack.read_timeout_s, rack.attempts) == (3, 10, 1)
     assert config.bmc_for("storage-1") is None
+
+
+def test_a_password_file_under_home_is_found_with_a_tilde(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "operator"
+    home.mkdir()
+    (home / "bmc.pw").write_text("from-home\n")
+    (home / "bmc.pw").chmod(0o600)
+    monkeypatch.setenv("HOME", str(home))
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    config = load(
+        etc,
+        '[[bmc]]\nhost = "c01"\naddress = "https://b"\nusername = "u"\n'
+        'password_file = "~/bmc.pw"\n',
+    )
+    bmc = config.bmc_for("c01")
+    assert bmc is not None and bmc.password is not None
+    assert bmc.password.reveal() == "from-home"

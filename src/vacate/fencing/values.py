@@ -27,6 +27,12 @@ class Problem(Exception):
         super().__init__(f"{key}: {message}")
 
 
+def beside(path: Path, name: str) -> Path:
+    """``name`` as written (``~`` expanded), relative names taken from the fencing file's
+    directory, so a file and its secrets can move together."""
+    return path.parent / Path(name).expanduser()
+
+
 def known(table: dict[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
     for name in table:
         if name not in allowed:
@@ -61,7 +67,7 @@ def address(text: str, where: str) -> str:
 
 
 def password_file(path: Path, text: str, where: str, warnings: list[str]) -> Secret:
-    file = (path.parent / text).expanduser()
+    file = beside(path, text)
     try:
         value = file.read_text(encoding="utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as exc:
@@ -79,7 +85,7 @@ def verify(path: Path, value: object, where: str) -> bool | str:
         return value
     if not isinstance(value, str) or not value.strip():
         raise Problem(where, "must be true, false or the path of a CA bundle")
-    bundle = (path.parent / value).expanduser()
+    bundle = beside(path, value)
     if not bundle.exists():
         raise Problem(where, f"CA bundle {bundle} does not exist")
     return str(bundle)
