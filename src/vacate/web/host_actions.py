@@ -1,0 +1,35 @@
+"""Extra actions on the host page, registered by the capability that provides them.
+
+The host page renders each registered action's form (a template of its own) for an admin
+when ``shown`` says it applies to the host; nothing registered, nothing shown. The host-down
+workflow's "Report down" registers here (``register``) with its template and its POST route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vacate.engine.views import HostView
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostAction:
+    name: str
+    #: A template under ``vacate/web/templates`` that renders the action's form; it gets
+    #: ``view`` (the HostView) and ``csrf_token``.
+    template: str
+    shown: Callable[[HostView], bool]
+
+
+_ACTIONS: list[HostAction] = []
+
+
+def register(action: HostAction) -> None:
+    if any(a.name == action.name for a in _ACTIONS):
+        raise ValueError(f"host action {action.name!r} is registered already")
+    _ACTIONS.append(action)
+
+
+def actions_for(view: HostView) -> list[HostAction]:
+    return [a for a in _ACTIONS if a.shown(view)]
