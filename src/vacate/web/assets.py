@@ -18,11 +18,11 @@ STATIC = Path(__file__).parent / "static"
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
-@router.get("/ui/static/{name}")
-def asset(name: str, caller: Annotated[Caller, public("web.asset")]) -> FileResponse:
-    path = STATIC / name
-    if "/" in name or name.startswith(".") or path.suffix not in _TYPES or not path.is_file():
-        raise ApiError(404, f"dashboard asset {name!r} not found")
+@router.get("/ui/static/{asset}")
+def static_asset(asset: str, caller: Annotated[Caller, public("web.asset")]) -> FileResponse:
+    path = STATIC / asset
+    if "/" in asset or asset.startswith(".") or path.suffix not in _TYPES or not path.is_file():
+        raise ApiError(404, f"dashboard asset {asset!r} not found")
     return FileResponse(
         path, media_type=_TYPES[path.suffix], headers={"Cache-Control": "max-age=300"}
     )

@@ -34,12 +34,13 @@
     rows.replaceChildren.apply(rows, job.tasks.map(function (t) {
       const state = t.outcome || t.status + (t.paused ? " (paused)" : "");
       const escalations = (t.escalations || []).map(function (s) { return s.action; }).join(" → ");
-      return vacate.el("tr", { "data-instance": t.instance_name, "data-state": state, class: "outcome-" + (t.outcome || t.status) }, [
+      return vacate.el("tr", { "data-instance": t.instance_name, "data-state": state, "data-progress": (t.progress || 0).toFixed(3), class: "outcome-" + (t.outcome || t.status) }, [
         vacate.el("th", { scope: "row", text: t.instance_name }),
         vacate.el("td", {}, [vacate.el("span", { class: "state", text: state })]),
         progressCell(t),
         vacate.el("td", { text: t.method || t.verdict }),
-        vacate.el("td", { text: t.source + " → " + (t.destination || t.planned_destination || "?") }),
+        vacate.el("td", { text: t.verdict === "skip" || t.verdict === "blocked" ? t.source + " (stays)"
+          : t.source + " → " + (t.destination || t.planned_destination || "the scheduler's choice") }),
         vacate.el("td", { text: escalations || "–" }),
       ]);
     }));

@@ -1,0 +1,115 @@
+"""The admin's whole maintenance in the browser: the busiest host, its preview, the drain
+followed live, the results, the host in maintenance, and back with its instances."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+from playwright.sync_api import Page, expect
+
+from .conftest import REPO, screenshot
+
+#: The scenario's drain at the tests' speed takes seconds; this is only the give-up point.
+GIVE_UP_S = 120.0
+
+
+def live_states(page: Page) -> tuple[str, ...]:
+    rows = page.locator("#live-rows tr")
+    return tuple(rows.nth(i).get_attribute("data-state") or "" for i in range(rows.count()))
+
+
+def moving(page: Page) -> bool:
+    """Some instance is migrating and has sent part of its memory: the moment to show."""
+    rows = page.locator("#live-rows tr[data-state^=migrating]")
+    return any(
+        0.1 < float(rows.nth(i).get_attribute("data-progress") or 0) < 0.9
+        for i in range(rows.count())
+    )
+
+
+def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(admin: Page) -> None:
+    page = admin
+    expect(page.locator("#hosts-table tbody tr")).to_have_count(8)
+    page.get_by_role("button", name="Instances").click()  # ascending
+    page.get_by_role("button", name="Instances").click()  # descending: busiest first
+    expect(page.locator("th[data-key=instance_count]")).to_have_attribute("aria-sort", "descending")
+    counts = [int(t) for t in page.locator("#hosts-table tbody tr td.num").all_inner_texts()]
+    assert counts == sorted(counts, reverse=True)
+    busiest = page.locator("#hosts-table tbody tr").first.get_attribute("data-name") or ""
+    screenshot(page, "hosts")
+
+    page.get_by_role("link", name=busiest, exact=True).click()
+    expect(page.get_by_test_id("maintenance-state")).to_have_text("operational")
+    instances = page.get_by_test_id("instances").locator("tbody tr").count()
+    assert instances == counts[0]
+
+    form = page.locator("#enter-form")
+    form.get_by_label("Reason").fill("BIOS update")
+    form.get_by_label("Per-state overrides").fill("suspended=skip error=skip")
+    form.get_by_role("button", name="Preview").click()
+    plan = page.get_by_test_id("plan")
+    expect(plan.locator("tbody tr")).to_have_count(instances)
+    expect(plan.locator("tr.verdict-blocked")).to_have_count(0)
+    expect(page.get_by_test_id("plan-summary")).to_contain_text("ready")
+    assert re.search(r"\d", page.get_by_test_id("estimate").inner_text())
+    screenshot(page, "host-preview")
+
+    page.get_by_role("button", name="Confirm: enter maintenance").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
+    job_url = page.url
+    expect(page.locator("#live-rows tr")).to_have_count(instances)
+
+    seen = [live_states(page)]
+    shot = False
+    deadline = time.monotonic() + GIVE_UP_S
+    while page.get_by_test_id("results").count() == 0:
+        assert time.monotonic() < deadline, f"the job did not end: {seen[-1]}"
+        states = live_states(page) if page.locator("#live-rows tr").count() else seen[-1]
+        if states and states != seen[-1]:
+            seen.append(states)
+        if not shot and moving(page):
+            page.locator("svg[data-testid=timeline-svg]").wait_for()
+            screenshot(page, "job-live")
+            shot = True
+        page.wait_for_timeout(200)
+    # The rows changed while it ran: pending, then some migrating, then each its outcome.
+    assert len(seen) >= 3, seen
+    assert any(any(s.startswith("migrating") for s in states) for states in seen), seen
+    assert shot
+
+    expect(page.get_by_test_id("job-status")).to_have_text("succeeded")
+    results = page.get_by_test_id("results").locator("tbody tr")
+    expect(results).to_have_count(instances)
+    outcomes = results.locator("td .outcome").all_inner_texts()
+    assert set(outcomes) <= {"moved", "skipped"} and "moved" in outcomes, outcomes
+    totals = page.get_by_test_id("totals")
+    expect(totals).to_contain_text("Drain time")
+    expect(totals).to_contain_text("Lower bound")
+    expect(totals).to_contain_text("Worst downtime")
+    expect(page.locator("#events li[data-kind='job.succeeded']")).to_have_count(1)
+    assert page.locator("svg[data-testid=timeline-svg] g.bar").count() == outcomes.count("moved")
+    path = screenshot(page, "results")
+    shutil.copyfile(path, REPO / "docs" / "dashboard.png")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    lines = open(download.value.path()).read().splitlines()
+    assert lines[0].startswith("instance_name,instance_id,outcome,reason")
+    assert len(lines) == 1 + instances
+
+    page.get_by_role("link", name=busiest, exact=True).first.click()
+    expect(page.get_by_test_id("maintenance-state")).to_have_text("maintenance")
+    left = outcomes.count("skipped")  # left on the host by the overrides
+    expect(page.get_by_test_id("instances").locator("tbody tr")).to_have_count(max(1, left))
+
+    exit_form = page.locator("form[action$='/exit']")
+    exit_form.get_by_label("Move instances back where they came from").check()
+    exit_form.get_by_role("button", name="Exit maintenance").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
+    assert page.url != job_url
+    expect(page.get_by_test_id("job-status")).to_have_text("succeeded", timeout=GIVE_UP_S * 1000)
+    page.get_by_role("link", name=busiest, exact=True).first.click()
+    expect(page.get_by_test_id("maintenance-state")).to_have_text("operational")
+    expect(page.get_by_test_id("instances").locator("tbody tr")).to_have_count(instances)
