@@ -95,7 +95,7 @@ def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(adm
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()
-    lines = open(download.value.path()).read().splitlines()
+    lines = download.value.path().read_text().splitlines()
     assert lines[0].startswith("instance_name,instance_id,outcome,reason")
     assert len(lines) == 1 + instances
 
