@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,11 +88,24 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def context(browser: Browser, server: Server) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    ctx.set_default_timeout(15_000)
-    yield ctx
-    ctx.close()
+def contexts(browser: Browser, server: Server) -> Iterator[Callable[[], BrowserContext]]:
+    """Browser contexts at 1280×800, each with cookies of its own (one per person)."""
+    made: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        ctx = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+        ctx.set_default_timeout(15_000)
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+@pytest.fixture
+def context(contexts: Callable[[], BrowserContext]) -> BrowserContext:
+    return contexts()
 
 
 def sign_in(page: Page, token: str) -> None:
@@ -111,8 +124,8 @@ def admin(context: BrowserContext, tokens: Tokens) -> Page:
 
 
 @pytest.fixture
-def reader(context: BrowserContext, tokens: Tokens) -> Page:
-    page = context.new_page()
+def reader(contexts: Callable[[], BrowserContext], tokens: Tokens) -> Page:
+    page = contexts().new_page()
     sign_in(page, tokens.reader)
     return page
 

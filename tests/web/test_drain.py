@@ -7,6 +7,7 @@ import re
 import shutil
 import time
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from .conftest import REPO, screenshot
@@ -15,18 +16,21 @@ from .conftest import REPO, screenshot
 GIVE_UP_S = 120.0
 
 
-def live_states(page: Page) -> tuple[str, ...]:
-    rows = page.locator("#live-rows tr")
-    return tuple(rows.nth(i).get_attribute("data-state") or "" for i in range(rows.count()))
+#: Each live row's state and progress, read at one instant (the page may reload at the end).
+ROWS_NOW = """() => Array.from(document.querySelectorAll('#live-rows tr')).map(
+    r => [r.dataset.state, parseFloat(r.dataset.progress)])"""
 
 
-def moving(page: Page) -> bool:
+def live_rows(page: Page) -> list[tuple[str, float]]:
+    try:
+        return [(state, progress) for state, progress in page.evaluate(ROWS_NOW)]
+    except PlaywrightError:  # the page was reloading to show the results
+        return []
+
+
+def moving(rows: list[tuple[str, float]]) -> bool:
     """Some instance is migrating and has sent part of its memory: the moment to show."""
-    rows = page.locator("#live-rows tr[data-state^=migrating]")
-    return any(
-        0.1 < float(rows.nth(i).get_attribute("data-progress") or 0) < 0.9
-        for i in range(rows.count())
-    )
+    return any(state.startswith("migrating") and 0.1 < p < 0.9 for state, p in rows)
 
 
 def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(admin: Page) -> None:
@@ -61,15 +65,16 @@ def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(adm
     job_url = page.url
     expect(page.locator("#live-rows tr")).to_have_count(instances)
 
-    seen = [live_states(page)]
+    seen = [tuple(state for state, _ in live_rows(page))]
     shot = False
     deadline = time.monotonic() + GIVE_UP_S
     while page.get_by_test_id("results").count() == 0:
         assert time.monotonic() < deadline, f"the job did not end: {seen[-1]}"
-        states = live_states(page) if page.locator("#live-rows tr").count() else seen[-1]
+        rows = live_rows(page)
+        states = tuple(state for state, _ in rows)
         if states and states != seen[-1]:
             seen.append(states)
-        if not shot and moving(page):
+        if not shot and moving(rows):
             page.locator("svg[data-testid=timeline-svg]").wait_for()
             screenshot(page, "job-live")
             shot = True
