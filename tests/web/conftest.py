@@ -135,3 +135,11 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def publish(path: Path, name: str) -> None:
+    """Copy a screenshot into docs/ for the README: when it is missing there, or on request
+    (``VACATE_DOCS_SCREENSHOTS=1``), so that a plain test run leaves the work tree clean."""
+    target = REPO / "docs" / name
+    if not target.exists() or os.environ.get("VACATE_DOCS_SCREENSHOTS") == "1":
+        shutil.copyfile(path, target)

@@ -4,13 +4,12 @@ followed live, the results, the host in maintenance, and back with its instances
 from __future__ import annotations
 
 import re
-import shutil
 import time
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from .conftest import REPO, screenshot
+from .conftest import publish, screenshot
 
 #: The scenario's drain at the tests' speed takes seconds; this is only the give-up point.
 GIVE_UP_S = 120.0
@@ -96,7 +95,7 @@ def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(adm
     expect(page.locator("#events li[data-kind='job.succeeded']")).to_have_count(1)
     assert page.locator("svg[data-testid=timeline-svg] g.bar").count() == outcomes.count("moved")
     path = screenshot(page, "results")
-    shutil.copyfile(path, REPO / "docs" / "dashboard.png")
+    publish(path, "dashboard.png")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()
