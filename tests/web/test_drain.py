@@ -77,6 +77,8 @@ def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(adm
             page.locator("svg[data-testid=timeline-svg]").wait_for()
             screenshot(page, "job-live")
             shot = True
+            late = page.context.new_page()  # opened mid-drain: catches up, then follows
+            late.goto(job_url)
         page.wait_for_timeout(200)
     # The rows changed while it ran: pending, then some migrating, then each its outcome.
     assert len(seen) >= 3, seen
@@ -93,6 +95,12 @@ def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(adm
     expect(totals).to_contain_text("Lower bound")
     expect(totals).to_contain_text("Worst downtime")
     expect(page.locator("#events li[data-kind='job.succeeded']")).to_have_count(1)
+    # The page opened mid-drain got the events from before it opened and those after.
+    expect(late.get_by_test_id("results").locator("tbody tr")).to_have_count(instances)
+    for kind in ("job.queued", "task.started", "task.moved", "job.succeeded"):
+        expect(late.locator(f"#events li[data-kind='{kind}']").first).to_be_attached()
+    assert late.locator("#events li").count() == page.locator("#events li").count()
+    late.close()
     assert page.locator("svg[data-testid=timeline-svg] g.bar").count() == outcomes.count("moved")
     path = screenshot(page, "results")
     publish(path, "dashboard.png")

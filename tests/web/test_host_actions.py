@@ -56,7 +56,36 @@ def test_the_migrate_instances_modal_moves_every_instance_to_the_chosen_host(adm
     assert sorted(r.split()[0] for r in results.locator("th").all_inner_texts()) == sorted(names)
     assert set(results.locator("td:nth-child(4)").all_inner_texts()) == {"c02 → c07"}
     assert set(results.locator("td .outcome").all_inner_texts()) == {"moved"}
+    # Opened again once ended: the results at once, and no event stream opened.
+    streams: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            streams.append(r.url) if "text/event-stream" in r.headers.get("accept", "") else None
+        ),
+    )
+    page.reload()
+    expect(page.get_by_test_id("results").locator("tbody tr")).to_have_count(8)
+    expect(page.locator("#events li[data-kind='job.succeeded']")).to_have_count(1)
+    assert streams == []
     page.goto("/hosts/c02")
     # Migrate instances leaves the maintenance state alone: the host is empty, not in maintenance.
     expect(page.get_by_test_id("maintenance-state")).to_have_text("operational")
     expect(page.get_by_test_id("instances")).to_contain_text("No instances on this host.")
+
+
+def test_the_migrate_modal_works_from_the_keyboard(admin: Page) -> None:
+    page = admin
+    page.goto("/hosts/c05")
+    opener = page.get_by_role("button", name="Migrate instances…")
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    # Focus is inside the modal; Tab moves between its labelled controls.
+    assert page.evaluate("document.activeElement.closest('dialog') !== null")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('dialog') !== null")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("maintenance-state")).to_have_text("operational")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from vacate.api.audit import AuditNote, note
 from vacate.api.policy import ANONYMOUS, Caller, client_address, public
@@ -75,7 +76,7 @@ async def signin(request: Request, caller: Annotated[Caller, public("web.signin"
             status=403,
             message="The sign-in form had expired. Paste the token again.",
         )
-    token = _token(request, form.get("token", ""))
+    token = await run_in_threadpool(_token, request, form.get("token", ""))
     audit.acts = True
     if token is None:
         audit.detail = "invalid token"
