@@ -89,3 +89,16 @@ def test_the_migrate_modal_works_from_the_keyboard(admin: Page) -> None:
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(page.get_by_test_id("maintenance-state")).to_have_text("operational")
+
+
+def test_an_admin_cancels_a_running_job_from_its_page(admin: Page) -> None:
+    page = admin
+    page.goto("/hosts/c01")
+    page.get_by_role("button", name="Migrate instances…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Migrate").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
+    expect(page.locator("#live-rows tr[data-state^=migrating]").first).to_be_attached()
+    page.get_by_role("button", name="Cancel job").click()
+    expect(page.get_by_test_id("job-status")).to_have_text("cancelled", timeout=120_000)
+    expect(page.locator("#events li[data-kind='job.cancel-requested']")).to_have_count(1)
+    expect(page.get_by_role("button", name="Cancel job")).to_have_count(0)  # it has ended
