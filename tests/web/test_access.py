@@ -126,3 +126,17 @@ def test_on_a_390_pixel_screen_the_hosts_table_fits_and_still_sorts_and_filters(
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
+
+
+def test_the_session_cookie_reads_the_api_but_never_acts_through_it(admin: Page) -> None:
+    hosts = admin.request.get("/v1/hosts")
+    assert hosts.status == 200 and len(hosts.json()) == 8
+    for method, path in (
+        ("POST", "/v1/hosts/c01/migrate-instances"),
+        ("POST", "/v1/hosts/c01/maintenance"),
+        ("DELETE", "/v1/hosts/c01/maintenance"),
+    ):
+        answer = admin.request.fetch(path, method=method, data={"reason": "cookie only"})
+        assert answer.status == 401, (method, path, answer.status)
+    admin.goto("/hosts/c01")
+    expect(admin.get_by_test_id("maintenance-state")).to_have_text("operational")
