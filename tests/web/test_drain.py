@@ -59,6 +59,9 @@ def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(adm
     assert re.search(r"\d", page.get_by_test_id("estimate").inner_text())
     screenshot(page, "host-preview")
 
+    watcher = page.context.new_page()  # the hosts table, left open: it must update itself
+    watcher.goto("/")
+    watcher.evaluate("window.notReloaded = true")
     page.get_by_role("button", name="Confirm: enter maintenance").click()
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
     job_url = page.url
@@ -102,6 +105,11 @@ def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(adm
     assert late.locator("#events li").count() == page.locator("#events li").count()
     late.close()
     assert page.locator("svg[data-testid=timeline-svg] g.bar").count() == outcomes.count("moved")
+    row = watcher.locator(f"#hosts-table tr[data-name={busiest}]")
+    expect(row.locator(".badge")).to_have_text("maintenance")
+    expect(row.locator("td.num")).to_have_text(str(outcomes.count("skipped")))
+    assert watcher.evaluate("window.notReloaded") is True
+    watcher.close()
     path = screenshot(page, "results")
     publish(path, "dashboard.png")
 
@@ -121,7 +129,9 @@ def test_an_admin_drains_the_busiest_host_watches_it_live_and_brings_it_back(adm
     exit_form.get_by_role("button", name="Exit maintenance").click()
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
     assert page.url != job_url
-    expect(page.get_by_test_id("job-status")).to_have_text("succeeded", timeout=GIVE_UP_S * 1000)
+    # The ended job's page (reloaded by the page itself) shows its results.
+    expect(page.get_by_test_id("results")).to_be_visible(timeout=GIVE_UP_S * 1000)
+    expect(page.get_by_test_id("job-status")).to_have_text("succeeded")
     page.get_by_role("link", name=busiest, exact=True).first.click()
     expect(page.get_by_test_id("maintenance-state")).to_have_text("operational")
     expect(page.get_by_test_id("instances").locator("tbody tr")).to_have_count(instances)

@@ -50,7 +50,8 @@ def test_the_migrate_instances_modal_moves_every_instance_to_the_chosen_host(adm
     dialog.get_by_label("Target host").select_option("c07")
     dialog.get_by_role("button", name="Migrate").click()
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
-    expect(page.get_by_test_id("job-status")).to_have_text("succeeded", timeout=120_000)
+    expect(page.get_by_test_id("results")).to_be_visible(timeout=120_000)  # reloaded, ended
+    expect(page.get_by_test_id("job-status")).to_have_text("succeeded")
     results = page.get_by_test_id("results").locator("tbody tr")
     expect(results).to_have_count(8)
     assert sorted(r.split()[0] for r in results.locator("th").all_inner_texts()) == sorted(names)
@@ -99,6 +100,7 @@ def test_an_admin_cancels_a_running_job_from_its_page(admin: Page) -> None:
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
     expect(page.locator("#live-rows tr[data-state^=migrating]").first).to_be_attached()
     page.get_by_role("button", name="Cancel job").click()
-    expect(page.get_by_test_id("job-status")).to_have_text("cancelled", timeout=120_000)
+    expect(page.get_by_test_id("results")).to_be_visible(timeout=120_000)  # reloaded, ended
+    expect(page.get_by_test_id("job-status")).to_have_text("cancelled")
     expect(page.locator("#events li[data-kind='job.cancel-requested']")).to_have_count(1)
     expect(page.get_by_role("button", name="Cancel job")).to_have_count(0)  # it has ended

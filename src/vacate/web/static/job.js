@@ -83,7 +83,7 @@
         source.close();
         window.clearInterval(timer);
         streamState.textContent = "(the job has ended: loading its results)";
-        refresh().then(function () { window.setTimeout(function () { window.location.reload(); }, 800); });
+        refresh().then(function () { window.location.reload(); });
       }
     });
   });
