@@ -2,7 +2,10 @@
 
 The host page renders each registered action's form (a template of its own) for an admin
 when ``shown`` says it applies to the host; nothing registered, nothing shown. The host-down
-workflow's "Report down" registers here (``register``) with its template and its POST route.
+workflow's "Report down" is meant to come this way: a module ``vacate.web.report_down`` that
+calls ``register`` with its template, plus its POST route (``page(Role.ADMIN, …)``, the form
+read by ``checked_form``, the engine's command with ``web_actor``) added to the routers in
+``vacate.web.install``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from vacate.engine.views import HostView
 @dataclass(frozen=True, kw_only=True)
 class HostAction:
     name: str
-    #: A template under ``vacate/web/templates`` that renders the action's form; it gets
-    #: ``view`` (the HostView) and ``csrf_token``.
+    #: A template under ``vacate/web/templates`` that renders the action's form; it sees the
+    #: host page's context (``host`` as ``serialize.host_to_dict``, ``csrf_token``).
     template: str
     shown: Callable[[HostView], bool]
 
