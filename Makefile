@@ -11,7 +11,7 @@ NOVA_KEY := $(shell sha256sum $(NOVA_PINS) 2>/dev/null | cut -c1-16)
 NOVA_VENV ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vacate/nova-$(NOVA_KEY)
 NOVA_STAMP := $(NOVA_VENV)/.installed
 
-.PHONY: demo test lint typecheck bench install nova-env clean
+.PHONY: demo test lint typecheck bench install nova-env chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ $(NOVA_STAMP):
 
 nova-env: $(NOVA_STAMP)
 
+# The dashboard's browser tests drive Debian's Chromium through Playwright (Playwright's own
+# browser download is not used): installed here when missing and we are root.
+CHROMIUM ?= /usr/bin/chromium
+
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+	else \
+		echo "$(CHROMIUM) is missing: run 'sudo apt-get install -y chromium' for the dashboard's browser tests (tests/web)" >&2; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/vacate demo
 
@@ -41,7 +53,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint $(NOVA_STAMP)
+test: lint $(NOVA_STAMP) chromium
 	VACATE_NOVA_PYTHON=$(NOVA_VENV)/bin/python $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)

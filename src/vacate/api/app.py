@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import anyio
 from fastapi import FastAPI
 
-from vacate import __version__
+from vacate import __version__, web
 from vacate.api import errors, oshosts
 from vacate.api.middleware import Observe
 from vacate.api.policy import undeclared
@@ -57,6 +57,7 @@ def create_app(svc: Services) -> FastAPI:
         docs.router,
     ):
         app.include_router(router)
+    web.install(app)  # the dashboard: pages at /, its session for the stream and reads
     errors.install(app)
     app.add_middleware(Observe, svc=svc)
     missing = undeclared(app)

@@ -9,6 +9,7 @@ a token is never logged, echoed or stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -71,15 +72,24 @@ class Policy:
             ),
         )
         given = bearer.credentials if bearer is not None else x_auth_token
-        if not given:
-            raise _unauthorized("a token is required: Authorization: Bearer <token>")
-        caller = self._authenticate(request, given, address, audit)
-        if caller is None:
-            raise _unauthorized("invalid, expired or revoked token")
+        if given:
+            caller = self._authenticate(request, given, address, audit)
+            if caller is None:
+                raise _unauthorized("invalid, expired or revoked token")
+        else:
+            caller = self.without_token(request, address)
         audit.actor, audit.role = caller.name, caller.role
         if self.role is Role.ADMIN and caller.role is not Role.ADMIN:
             raise ApiError(403, f"{self.action} needs an admin token; {caller.name} is a reader")
         return caller
+
+    def without_token(self, request: Request, address: str) -> Caller:
+        """No token in the headers: a dashboard session (``vacate.web``) may read — never act:
+        an action needs a token in a header, or a dashboard form with its CSRF token."""
+        found = session_caller(request, address) if request.method in ("GET", "HEAD") else None
+        if found is None:
+            raise _unauthorized("a token is required: Authorization: Bearer <token>")
+        return found
 
     @staticmethod
     def _authenticate(
@@ -112,6 +122,16 @@ class Public(Policy):
 
     def __call__(self, request: Request) -> Caller:  # type: ignore[override]
         return Caller(name=ANONYMOUS, role=None, address=client_address(request))
+
+
+#: ``(request, address) -> Caller | None``: who a session cookie belongs to (the dashboard
+#: registers it on ``app.state.session_caller``).
+SessionCaller = Callable[[Request, str], "Caller | None"]
+
+
+def session_caller(request: Request, address: str) -> Caller | None:
+    hook: SessionCaller | None = getattr(request.app.state, "session_caller", None)
+    return None if hook is None else hook(request, address)
 
 
 def _unauthorized(message: str) -> ApiError:
