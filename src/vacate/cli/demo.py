@@ -29,7 +29,7 @@ from vacate.domain.model import VmState
 from vacate.engine import commands
 from vacate.engine.runner import run_one
 from vacate.engine.summary import job_summary
-from vacate.engine.views import host_views
+from vacate.engine.views import group_names, host_views
 
 SEED = 7
 DEMO = Actor(name="demo", origin="cli demo")
@@ -98,7 +98,7 @@ def run_demo(console: Console) -> int:
     console.print(Rule("3. New instances go elsewhere"))
     booted = [a.simulator().boot(f"new-{n + 1}", FLAVORS["m1.medium"]) for n in range(8)]
     on_host = [i for i in booted if i.host == busiest]
-    console.print(render.instances_table(booted))
+    console.print(render.instances_table(booted, groups=group_names(a.ctx)))
     console.print(
         f"{len(booted)} new instances booted; {len(on_host)} landed on {busiest} "
         f"({'as it must be' if not on_host else 'WRONG'})"

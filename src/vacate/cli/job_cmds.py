@@ -45,7 +45,7 @@ def instance_list(
         host = commands.exact_host(a.ctx, host)  # an unknown host is an error, not "none"
     instances = a.ctx.cloud.list_instances(host)
     if fmt is Format.JSON:
-        emit_json([instance_to_dict(i) for i in instances])
+        emit_json([instance_to_dict(i, groups=group_names(a)) for i in instances])
     else:
         console.print(render.instances_table(instances, groups=group_names(a)))
 
@@ -57,7 +57,7 @@ def instance_show(instance_id: str, fmt: FormatOpt = Format.TABLE) -> None:
     inst = a.ctx.cloud.get_instance(InstanceId(instance_id))
     moves = a.ctx.cloud.list_migrations(instance_id=inst.id)
     if fmt is Format.JSON:
-        data = instance_to_dict(inst)
+        data = instance_to_dict(inst, groups=group_names(a))
         data["migrations"] = [
             {
                 "id": m.id,
