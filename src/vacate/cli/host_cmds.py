@@ -77,9 +77,7 @@ def host_show(host: str, fmt: FormatOpt = Format.TABLE) -> None:
         return
     console.print(render.hosts_table([view], title=f"Host {view.host.name}"))
     if view.maintenance.reason:
-        console.print(
-            f"maintenance: {view.maintenance.state.value} — {render.safe(view.maintenance.reason)}"
-        )
+        console.print(f"{view.maintenance.state.value}: {render.safe(view.maintenance.reason)}")
     console.print(render.instances_table(instances, groups=group_names(a.ctx)))
     if jobs:
         console.print(render.jobs_table(jobs))

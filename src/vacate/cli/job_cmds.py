@@ -23,7 +23,7 @@ from vacate.cli.apps import (
 )
 from vacate.cli.running import report, run_here
 from vacate.domain.jobs import JobStatus
-from vacate.domain.model import InstanceId, JobId
+from vacate.domain.model import JobId
 from vacate.engine import commands
 from vacate.engine.runner import run_until_idle
 from vacate.serialize import (
@@ -52,9 +52,10 @@ def instance_list(
 
 @instance_app.command("show")
 def instance_show(instance_id: str, fmt: FormatOpt = Format.TABLE) -> None:
-    """One instance: where it is, its state, flavor, groups and addresses, and its moves."""
+    """One instance (by id, or by its exact name if only one has it): where it is, its state,
+    flavor, groups and addresses, and its moves."""
     a = open_app()
-    inst = a.ctx.cloud.get_instance(InstanceId(instance_id))
+    inst = commands.exact_instance(a.ctx, instance_id)
     moves = a.ctx.cloud.list_migrations(instance_id=inst.id)
     if fmt is Format.JSON:
         data = instance_to_dict(inst, groups=group_names(a))
