@@ -73,6 +73,7 @@ def select_destination(
     rejections = tuple(
         Rejection(filter=results[0].filter, hosts=len(results), example=results[0].detail)
         for _, results in sorted(removed.items())
+        if spec.target_requested or results[0].filter != "TargetHostFilter" or len(removed) == 1
     )
     what = spec.instance.name
     if not passed:

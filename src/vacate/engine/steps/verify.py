@@ -58,10 +58,10 @@ def _left_by_policy(tick: Tick) -> list[Instance]:
     ]
 
 
-def _kept_note(kept: list[Instance]) -> str:
+def _kept_note(kept: list[Instance], where: str) -> str:
     running = [i for i in kept if is_live_guest(i)]
     return (
-        f"{len(kept)} instance(s) left on the host by policy, {len(running)} of them running: "
+        f"{len(kept)} instance(s) left {where} by policy, {len(running)} of them running: "
         + ", ".join(f"{i.name} ({i.power_state.value})" for i in kept)
     )
 
@@ -149,13 +149,15 @@ class Verify:
             message += "; ".join(left)
             kept = _left_by_policy(tick)
             if not left and kept:
-                message = f"every instance that had to move moved; {_kept_note(kept)}"
+                message = (
+                    f"every instance that had to move moved; {_kept_note(kept, f'on {job.host}')}"
+                )
             return StepResult(changes=close(status, message, at=tick.now))
         if not left and not cancelled:
             kept = _left_by_policy(tick)
             message = f"{job.host} is empty and in maintenance"
             if kept:
-                message = f"{job.host} is in maintenance; {_kept_note(kept)}"
+                message = f"{job.host} is in maintenance; {_kept_note(kept, 'on it')}"
             return StepResult(
                 changes=set_state(
                     tick.store,
