@@ -251,9 +251,13 @@ def test_the_instance_addresses_never_change_when_it_moves() -> None:
     assert replace(after, host=before.host) == before
 
 
-def test_a_missing_cloud_says_how_to_make_one(tmp_path: Path) -> None:
+def test_a_missing_cloud_is_an_environment_problem_that_says_how_to_make_one(
+    tmp_path: Path,
+) -> None:
     cloud = SimCloud(FileState(tmp_path / "sim.json"), speed=None)
-    with pytest.raises(NotFound, match="vacate sim init"):
+    with pytest.raises(
+        SetupError, match=r"no simulated cloud at .*sim\.json: run `vacate sim init`"
+    ):
         cloud.list_hosts()
 
 
