@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import time
 from dataclasses import replace
 
 from rich.console import Console
@@ -69,6 +70,7 @@ def run_demo(console: Console) -> int:
     settings.home.mkdir(parents=True)
 
     state, busiest = demo_cloud()
+    state.now = state.anchor.sim_at_anchor = time.time()  # the clock starts now, as sim init's
     FileState(settings.sim_path).write(state)
     a = bootstrap.build(settings)
     speed = "virtual time" if settings.sim_speed is None else f"{settings.sim_speed:g}× real time"
