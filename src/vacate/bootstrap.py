@@ -63,8 +63,20 @@ def _home(settings: Settings) -> None:
         raise SetupError(f"VACATE_HOME {settings.home}: {exc.strerror or exc}") from None
 
 
-def build(settings: Settings | None = None, *, observer: Observer | None = None) -> App:
+def build(
+    settings: Settings | None = None,
+    *,
+    observer: Observer | None = None,
+    need_cloud: bool = True,
+) -> App:
+    """``need_cloud=False`` for the commands that make the simulated cloud or use only the
+    database (``sim init``, tokens); every other command needs the cloud, and is refused before
+    anything is created (no database, no home) when there is none."""
     settings = settings or load_settings()
+    if need_cloud and settings.cloud == "simulated" and not settings.sim_path.exists():
+        from vacate.clouds.sim.state import NoCloudYet
+
+        raise NoCloudYet(settings.sim_path)
     _home(settings)
     if settings.cloud == "openstack":
         cloud, clock, sim = _openstack(settings)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from vacate.domain.events import Event
@@ -10,6 +13,15 @@ from vacate.domain.model import Instance
 from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
+
+
+def iso(at: float | None) -> str | None:
+    """Seconds since the epoch as ISO 8601 in UTC (``2026-12-02T01:55:03Z``). Both clouds keep
+    epoch time: Nova's is the wall clock, the simulated cloud's starts at its ``sim init``."""
+    if at is None or not math.isfinite(at):
+        return None
+    moment = datetime.fromtimestamp(at, tz=UTC)
+    return moment.isoformat(timespec="milliseconds" if at % 1 else "seconds").replace("+00:00", "Z")
 
 
 def host_to_dict(view: HostView) -> dict[str, Any]:
@@ -33,7 +45,9 @@ def host_to_dict(view: HostView) -> dict[str, Any]:
     }
 
 
-def instance_to_dict(inst: Instance) -> dict[str, Any]:
+def instance_to_dict(inst: Instance, *, groups: Mapping[str, str]) -> dict[str, Any]:
+    """``groups``: server group id → name (``views.group_names``). ``server_groups`` keeps the
+    ids (what the cloud's API takes); ``server_group_names`` is the same list as tables show it."""
     return {
         "id": inst.id,
         "name": inst.name,
@@ -50,6 +64,7 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
             "disk_gb": inst.flavor.disk_gb,
         },
         "server_groups": list(inst.server_groups),
+        "server_group_names": [groups.get(g, g) for g in inst.server_groups],
         "addresses": list(inst.addresses),
     }
 
@@ -67,6 +82,8 @@ def task_to_dict(task: Task) -> dict[str, Any]:
         "planned_destination": task.planned_destination,
         "start": task.started_at,
         "end": task.ended_at,
+        "start_iso": iso(task.started_at),
+        "end_iso": iso(task.ended_at),
         "duration_s": task.duration_s,
         "downtime_s": task.downtime_s,
         "bytes_sent": task.bytes_sent,
@@ -90,6 +107,9 @@ def job_to_dict(job: Job) -> dict[str, Any]:
         "created_at": job.created_at,
         "started_at": job.started_at,
         "finished_at": job.finished_at,
+        "created_at_iso": iso(job.created_at),
+        "started_at_iso": iso(job.started_at),
+        "finished_at_iso": iso(job.finished_at),
         "created_by": job.actor.name,
         "actor": {"name": job.actor.name, "role": job.actor.role.value, "origin": job.actor.origin},
         "owner": job.owner,
@@ -139,6 +159,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": event.at,
+        "at_iso": iso(event.at),
         "kind": event.kind.value,
         "instance_id": event.instance_id,
         "message": event.message,

@@ -25,7 +25,16 @@ COMMANDS = [
     ("sim", "boot", "--flavor", "m1.small"),
     ("sim", "fail-migration", "i-app"),
     ("sim", "kill-host", "h2"),
+    ("instance", "show", "app"),
+    ("token", "list"),
+    ("token", "create", "--name", "ci", "--role", "reader"),
+    ("token", "revoke", "ci"),
+    ("audit", "list"),
+    ("serve", "--bind", "127.0.0.1:18779", "--no-worker"),
 ]
+
+#: Commands that keep only Vacate's own records (tokens, audit) and never read the cloud.
+STORE_ONLY = {"token", "audit"}
 
 
 def assert_one_line_refusal(vacate: Vacate, args: tuple[str, ...], says: str, **kw: object) -> None:
@@ -48,8 +57,9 @@ def test_a_damaged_database_is_named_by_every_command(
     assert database.read_bytes() == b"\x00garbage" * 100
 
 
-#: The job commands given an unknown job find it missing in the database alone.
-READS_THE_CLOUD = [a for a in COMMANDS if a[0] != "job"]
+#: The job commands given an unknown job find it missing in the database alone; a server
+#: keeps answering (its health says what is wrong) rather than refusing to start.
+READS_THE_CLOUD = [a for a in COMMANDS if a[0] not in {"job", "serve", *STORE_ONLY}]
 
 
 @pytest.mark.parametrize("args", READS_THE_CLOUD, ids=" ".join)
@@ -89,3 +99,11 @@ def test_a_hand_damaged_host_in_the_cloud_file_is_refused_before_anything_moves(
         small_cloud, ("host", "maintenance", "enable", "h1", "--reason", "x"), "NIC speed"
     )
     assert small_cloud.json("job", "list", "-f", "json") == []
+
+
+@pytest.mark.parametrize("args", [a for a in COMMANDS if a[0] not in STORE_ONLY], ids=" ".join)
+def test_every_command_without_a_cloud_says_how_to_make_one_and_creates_nothing(
+    vacate: Vacate, args: tuple[str, ...]
+) -> None:
+    assert_one_line_refusal(vacate, args, "no simulated cloud at")
+    assert not vacate.home.exists()

@@ -618,7 +618,7 @@ def test_the_initial_revision_downgrades_to_nothing_and_upgrades_again(db_url: s
 
 
 def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'new' / 'dir' / 'vacate.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'vacate.db'}")
     try:
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

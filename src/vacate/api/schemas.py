@@ -115,6 +115,7 @@ class InstanceOut(_Strict):
     locked: bool
     flavor: FlavorOut
     server_groups: list[str]
+    server_group_names: list[str]
     addresses: list[str]
 
 
@@ -164,6 +165,8 @@ class TaskOut(_Strict):
     planned_destination: str | None
     start: float | None
     end: float | None
+    start_iso: str | None
+    end_iso: str | None
     duration_s: float | None
     downtime_s: float | None
     bytes_sent: float
@@ -189,6 +192,9 @@ class _JobBase(_Strict):
     created_at: float
     started_at: float | None
     finished_at: float | None
+    created_at_iso: str | None
+    started_at_iso: str | None
+    finished_at_iso: str | None
     created_by: str
     actor: ActorOut
     owner: str | None
@@ -230,6 +236,7 @@ class JobPage(_Strict):
 class EventOut(_Strict):
     seq: int
     at: float
+    at_iso: str | None
     kind: EventKind
     instance_id: str | None
     message: str

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import time
 from dataclasses import replace
 
 from rich.console import Console
@@ -29,7 +30,7 @@ from vacate.domain.model import VmState
 from vacate.engine import commands
 from vacate.engine.runner import run_one
 from vacate.engine.summary import job_summary
-from vacate.engine.views import host_views
+from vacate.engine.views import group_names, host_views
 
 SEED = 7
 DEMO = Actor(name="demo", origin="cli demo")
@@ -69,6 +70,7 @@ def run_demo(console: Console) -> int:
     settings.home.mkdir(parents=True)
 
     state, busiest = demo_cloud()
+    state.now = state.anchor.sim_at_anchor = time.time()  # the clock starts now, as sim init's
     FileState(settings.sim_path).write(state)
     a = bootstrap.build(settings)
     speed = "virtual time" if settings.sim_speed is None else f"{settings.sim_speed:g}× real time"
@@ -98,7 +100,7 @@ def run_demo(console: Console) -> int:
     console.print(Rule("3. New instances go elsewhere"))
     booted = [a.simulator().boot(f"new-{n + 1}", FLAVORS["m1.medium"]) for n in range(8)]
     on_host = [i for i in booted if i.host == busiest]
-    console.print(render.instances_table(booted))
+    console.print(render.instances_table(booted, groups=group_names(a.ctx)))
     console.print(
         f"{len(booted)} new instances booted; {len(on_host)} landed on {busiest} "
         f"({'as it must be' if not on_host else 'WRONG'})"

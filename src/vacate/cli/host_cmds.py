@@ -43,7 +43,7 @@ from vacate.cli.running import finish, say
 from vacate.domain.jobs import Job, JobOptions, JobStatus
 from vacate.engine import commands
 from vacate.engine.follow import run_or_follow
-from vacate.engine.views import host_views, os_host
+from vacate.engine.views import group_names, host_views, os_host
 from vacate.serialize import (
     host_to_dict,
     instance_to_dict,
@@ -71,16 +71,14 @@ def host_show(host: str, fmt: FormatOpt = Format.TABLE) -> None:
     jobs = a.ctx.store.list_jobs(host=host, limit=5)
     if fmt is Format.JSON:
         data = host_to_dict(view)
-        data["instances"] = [instance_to_dict(i) for i in instances]
+        data["instances"] = [instance_to_dict(i, groups=group_names(a.ctx)) for i in instances]
         data["jobs"] = [{"id": j.id, "kind": j.kind.value, "status": j.status.value} for j in jobs]
         emit_json(data)
         return
     console.print(render.hosts_table([view], title=f"Host {view.host.name}"))
     if view.maintenance.reason:
-        console.print(
-            f"maintenance: {view.maintenance.state.value} — {render.safe(view.maintenance.reason)}"
-        )
-    console.print(render.instances_table(instances))
+        console.print(f"{view.maintenance.state.value}: {render.safe(view.maintenance.reason)}")
+    console.print(render.instances_table(instances, groups=group_names(a.ctx)))
     if jobs:
         console.print(render.jobs_table(jobs))
 

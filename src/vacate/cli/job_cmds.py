@@ -23,7 +23,7 @@ from vacate.cli.apps import (
 )
 from vacate.cli.running import report, run_here
 from vacate.domain.jobs import JobStatus
-from vacate.domain.model import InstanceId, JobId
+from vacate.domain.model import JobId
 from vacate.engine import commands
 from vacate.engine.runner import run_until_idle
 from vacate.serialize import (
@@ -45,19 +45,20 @@ def instance_list(
         host = commands.exact_host(a.ctx, host)  # an unknown host is an error, not "none"
     instances = a.ctx.cloud.list_instances(host)
     if fmt is Format.JSON:
-        emit_json([instance_to_dict(i) for i in instances])
+        emit_json([instance_to_dict(i, groups=group_names(a)) for i in instances])
     else:
         console.print(render.instances_table(instances, groups=group_names(a)))
 
 
 @instance_app.command("show")
 def instance_show(instance_id: str, fmt: FormatOpt = Format.TABLE) -> None:
-    """One instance: where it is, its state, flavor, groups and addresses, and its moves."""
+    """One instance (by id, or by its exact name if only one has it): where it is, its state,
+    flavor, groups and addresses, and its moves."""
     a = open_app()
-    inst = a.ctx.cloud.get_instance(InstanceId(instance_id))
+    inst = commands.exact_instance(a.ctx, instance_id)
     moves = a.ctx.cloud.list_migrations(instance_id=inst.id)
     if fmt is Format.JSON:
-        data = instance_to_dict(inst)
+        data = instance_to_dict(inst, groups=group_names(a))
         data["migrations"] = [
             {
                 "id": m.id,

@@ -10,9 +10,12 @@ from vacate.domain.jobs import JobOptions, Method
 from vacate.domain.model import HostName
 from vacate.planning.policy import parse_state_policy
 
-
 # ------------------------------------------------------------------ options
-def parse_policy(values: list[str]) -> tuple[tuple[str, str], ...]:
+#: The most moves at once any limit may ask for (the API's bound too): more is a typo.
+MAX_MOVES = 1000
+
+
+def parse_policy(values: list[str], *, allow_locked: bool = False) -> tuple[tuple[str, str], ...]:
     """``STATE=ACTION`` pairs, checked against the policy table itself (what the plan suggests
     is exactly what is accepted)."""
     pairs = []
@@ -22,7 +25,7 @@ def parse_policy(values: list[str]) -> tuple[tuple[str, str], ...]:
             raise typer.BadParameter(f"{value!r}: expected STATE=ACTION", param_hint="--policy")
         pairs.append((state.strip().lower(), action.strip().lower()))
     try:
-        parse_state_policy(pairs)
+        parse_state_policy(pairs, allow_locked=allow_locked)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--policy") from None
     return tuple(pairs)
@@ -59,8 +62,8 @@ def job_options(
         ("--max-per-source", max_per_source),
         ("--max-per-destination", max_per_destination),
     ):
-        if value < 1:
-            raise typer.BadParameter(f"{name} must be at least 1, not {value}")
+        if not 1 <= value <= MAX_MOVES:
+            raise typer.BadParameter(f"{name} must be from 1 to {MAX_MOVES}, not {value}")
     return JobOptions(
         reason=reason,
         force_method=Method.LIVE if live else Method.COLD if cold else None,
@@ -69,7 +72,7 @@ def job_options(
         max_per_source=max_per_source,
         max_per_destination=max_per_destination,
         rollback_on_error=rollback_on_error,
-        state_policy=parse_policy(policy or []),
+        state_policy=parse_policy(policy or [], allow_locked=allow_locked),
         allow_locked=allow_locked,
         allow_cold_fallback=cold_fallback,
         allow_post_copy=post_copy,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -16,7 +17,7 @@ from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
 from vacate.ports.cloud import Migration
-from vacate.serialize import host_to_dict
+from vacate.serialize import host_to_dict, iso
 
 OUTCOME_STYLE = {
     Outcome.MOVED: "green",
@@ -32,6 +33,36 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def safe(value: object) -> str:
     """User text (names, reasons) as literal text: no Rich markup, no terminal escapes."""
     return escape(_CONTROL.sub("?", str(value)))
+
+
+def when(at: float | None) -> str:
+    """A moment as an ISO 8601 time in UTC, to the second (``—`` if it has not happened)."""
+    text = iso(None if at is None else float(int(at)))
+    return text or "—"
+
+
+def took(seconds: float | None) -> str:
+    """A duration as a person reads it: ``0.4s``, ``12.3s``, ``2m 05s``, ``1h 02m``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+def job_times(job: Job) -> str:
+    """When the job was created, started and ended, and how long it ran."""
+    parts = [f"created {when(job.created_at)}"]
+    if job.started_at is not None:
+        parts.append(f"started {when(job.started_at)}")
+    if job.finished_at is not None:
+        parts.append(f"finished {when(job.finished_at)}")
+        start = job.started_at if job.started_at is not None else job.created_at
+        parts.append(f"took {took(job.finished_at - start)}")
+    return ", ".join(parts)
 
 
 def _num(value: float | None, fmt: str = "{:.1f}") -> str:
@@ -72,11 +103,11 @@ def hosts_table(views: list[HostView], *, title: str = "Hosts") -> Table:
 def instances_table(
     instances: list[Instance],
     *,
-    groups: Mapping[str, str] | None = None,
+    groups: Mapping[str, str],
     title: str | None = None,
 ) -> Table:
-    """``groups``: server group id → name, to show names (ids otherwise)."""
-    names = groups or {}
+    """``groups``: server group id → name (``views.group_names``), to show names."""
+    names = groups
     table = Table(title=safe(title or f"Instances ({len(instances)})"))
     for col in ("name", "id", "host", "vm_state", "power", "flavor", "groups", "addresses"):
         table.add_column(col)
@@ -113,14 +144,17 @@ def plan_table(plan: DrainPlan) -> Table:
 
 
 def results_table(job: Job) -> Table:
-    table = Table(title=safe(f"Job {job.id}: {job.kind.value} {job.host} — {job.status.value}"))
+    table = Table(
+        title=safe(f"Job {job.id}: {job.kind.value} {job.host} — {job.status.value}"),
+        caption=job_times(job),
+    )
     for col in (
         "instance",
         "before",
         "method",
         "from",
         "to",
-        "duration s",
+        "duration",
         "downtime s",
         "GiB sent",
         "tries",
@@ -138,7 +172,7 @@ def results_table(job: Job) -> Table:
             t.method.value if t.method else "—",
             safe(t.source),
             safe(t.destination or "—"),
-            _num(t.duration_s),
+            took(t.duration_s),
             _num(t.downtime_s, "{:.3f}"),
             f"{t.bytes_sent / 1024**3:.2f}",
             str(t.attempt),
@@ -151,26 +185,36 @@ def results_table(job: Job) -> Table:
 
 def events_table(events: list[Event]) -> Table:
     table = Table(title=f"Events ({len(events)})")
-    for col in ("#", "at s", "kind", "by", "message"):
+    for col in ("#", "at", "+", "kind", "by", "message"):
         table.add_column(col)
     start = events[0].at if events else 0.0
     for e in events:
         who = e.actor.name if e.actor else ""
-        table.add_row(str(e.seq), f"{e.at - start:.1f}", e.kind.value, safe(who), safe(e.message))
+        table.add_row(
+            str(e.seq),
+            when(e.at),
+            took(e.at - start),
+            e.kind.value,
+            safe(who),
+            safe(e.message),
+        )
     return table
 
 
 def jobs_table(jobs: list[Job]) -> Table:
     table = Table(title="Jobs")
-    for col in ("id", "kind", "host", "status", "phase", "by", "message"):
+    for col in ("id", "kind", "host", "status", "phase", "created", "took", "by", "message"):
         table.add_column(col)
     for j in jobs:
+        start = j.started_at if j.started_at is not None else j.created_at
         table.add_row(
             j.id,
             j.kind.value,
             safe(j.host),
             j.status.value,
             j.phase.value,
+            when(j.created_at),
+            took(None if j.finished_at is None else j.finished_at - start),
             safe(j.actor.name),
             safe(j.message),
         )
@@ -200,10 +244,10 @@ def print_summary(console: Console, summary: DrainSummary) -> None:
             f"{summary.left_running} of them running[/]"
         )
     if summary.makespan_s is not None:
-        line = f"drain time {summary.makespan_s:.1f} s"
+        line = f"drain time {took(summary.makespan_s)}"
         if summary.lower_bound_s and summary.bound_is_meaningful:
             line += (
-                f" vs lower bound {summary.lower_bound_s:.1f} s (efficiency "
+                f" vs lower bound {took(summary.lower_bound_s)} (efficiency "
                 f"{summary.efficiency:.0%}: the shortest drain the source NIC allows ÷ this one)"
             )
         parts.append(line)

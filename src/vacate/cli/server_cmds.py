@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _auth() -> AuthStore:
-    return auth_store_for(bootstrap.build().ctx.store)
+    return auth_store_for(bootstrap.build(need_cloud=False).ctx.store)
 
 
 def _me() -> tuple[str, str]:

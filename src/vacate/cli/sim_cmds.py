@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from vacate import bootstrap
 from vacate.cli import render
 from vacate.cli.apps import (
     Format,
@@ -25,6 +27,7 @@ from vacate.clouds.sim.state import FileState
 from vacate.config import load_settings
 from vacate.domain.errors import Conflict
 from vacate.domain.model import InstanceId
+from vacate.engine.views import group_names
 from vacate.serialize import (
     instance_to_dict,
 )
@@ -39,6 +42,13 @@ def sim_init(
     from_yaml: Annotated[
         Path | None, typer.Option("--from-yaml", help="Describe the cloud exactly.")
     ] = None,
+    allow_fewer: Annotated[
+        bool,
+        typer.Option(
+            "--allow-fewer",
+            help="Place as many of --instances as fit (and say how many) instead of refusing.",
+        ),
+    ] = False,
     force: Annotated[
         bool,
         typer.Option(
@@ -46,12 +56,18 @@ def sim_init(
         ),
     ] = False,
 ) -> None:
-    """Create the simulated cloud (``--force`` replaces one, with Vacate's records of it)."""
+    """Create the simulated cloud (``--force`` replaces one, with Vacate's records of it).
+
+    The cloud's clock starts at the wall time of ``sim init``: job and event times read as
+    dates, and simulated time runs on from there (at ``VACATE_SIM_SPEED``)."""
     if hosts < 2:
         raise typer.BadParameter("at least 2 hosts", param_hint="--hosts")
     if instances < 0:
         raise typer.BadParameter("cannot be negative", param_hint="--instances")
     settings = load_settings()
+    # The description is judged first: a missing or bad file is the error to fix, whatever
+    # the home holds.
+    state = generate.load_yaml(from_yaml) if from_yaml else None
     default_db = settings.db_url == f"sqlite:///{settings.home / 'vacate.db'}"
     if settings.sim_path.exists() and not force:
         raise Conflict(
@@ -63,20 +79,27 @@ def sim_init(
             "--force clears only the embedded database in VACATE_HOME; clear the database at "
             "VACATE_DB_URL yourself, then run `vacate sim init --force` again"
         )
-    state = (
-        generate.load_yaml(from_yaml)
-        if from_yaml
-        else generate.generate(hosts=hosts, instances=instances, seed=seed)
-    )
+    placed_note = ""
+    if state is None:
+        state = generate.generate(hosts=hosts, instances=instances, seed=seed)
+        placed = len(state.instances)
+        if placed < instances and not allow_fewer:
+            raise ValueError(
+                f"--instances {instances}: only {placed} fit on {hosts} hosts (seed {seed}); "
+                f"ask for at most {placed}, add --hosts, or pass --allow-fewer"
+            )
+        if placed < instances:
+            placed_note = f" (only {placed} of the {instances} asked for fit)"
+    state.now = state.anchor.sim_at_anchor = time.time()
     if force:
         for leftover in settings.home.glob("vacate.db*"):
             leftover.unlink()
         settings.sim_path.unlink(missing_ok=True)
-    a = open_app()
+    a = bootstrap.build(settings, need_cloud=False)  # checks (or creates) the database first
     FileState(a.settings.sim_path).write(state)
     console.print(
-        f"simulated cloud: {len(state.hosts)} hosts, {len(state.instances)} instances "
-        f"→ {a.settings.sim_path}"
+        f"simulated cloud: {len(state.hosts)} hosts, {len(state.instances)} instances"
+        f"{placed_note} → {a.settings.sim_path}"
     )
 
 
@@ -97,9 +120,9 @@ def sim_boot(
     a = open_app()
     booted = [a.simulator().boot(f"{name}-{i + 1}", FLAVORS[flavor]) for i in range(count)]
     if fmt is Format.JSON:
-        emit_json([instance_to_dict(i) for i in booted])
+        emit_json([instance_to_dict(i, groups=group_names(a.ctx)) for i in booted])
     else:
-        console.print(render.instances_table(booted))
+        console.print(render.instances_table(booted, groups=group_names(a.ctx)))
 
 
 @sim_app.command("fail-migration")

@@ -13,11 +13,11 @@ from dataclasses import replace
 
 from vacate.domain.actors import Actor
 from vacate.domain.changes import Changes, StateChange
-from vacate.domain.errors import Conflict, IllegalTransition, PlanNotReady
+from vacate.domain.errors import Conflict, IllegalTransition, NotFound, PlanNotReady
 from vacate.domain.events import EventKind, NewEvent, Queued, StateChanged
 from vacate.domain.jobs import Job, JobKind, JobOptions, JobStatus
 from vacate.domain.maintenance import MaintenanceState, transition
-from vacate.domain.model import HostName, JobId
+from vacate.domain.model import HostName, Instance, InstanceId, JobId
 from vacate.engine.context import Context
 from vacate.engine.preflight import plan_for
 from vacate.engine.snapshot import CloudSnapshot
@@ -37,6 +37,22 @@ _QUEUED_STATE = {
 def exact_host(ctx: Context, host: str) -> HostName:
     """Exact names only: prefix matching has drained the wrong host before."""
     return HostName(ctx.cloud.get_host(host).name)
+
+
+def exact_instance(ctx: Context, text: str) -> Instance:
+    """An instance by id, or by its exact name when that names one instance only (names are
+    not unique in a cloud: an ambiguous name is refused with the ids to choose from)."""
+    try:
+        return ctx.cloud.get_instance(InstanceId(text))
+    except NotFound:
+        pass
+    named = [i for i in ctx.cloud.list_instances() if i.name == text]
+    if not named:
+        raise NotFound("instance", text)
+    if len(named) > 1:
+        ids = ", ".join(sorted(i.id for i in named))
+        raise ValueError(f"{len(named)} instances are named {text!r}: give the id ({ids})")
+    return named[0]
 
 
 def _next_steps(host: HostName, state: MaintenanceState) -> str:

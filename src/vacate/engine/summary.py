@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vacate.domain.errors import NotFound
-from vacate.domain.jobs import Job, Method, Outcome, Verdict
+from vacate.domain.jobs import Job, JobKind, Method, Outcome, Verdict
 from vacate.domain.model import VmState
 from vacate.planning.estimate import drain_lower_bound
 from vacate.ports.cloud import Cloud
@@ -45,8 +45,16 @@ class DrainSummary:
         return self.lower_bound_s / self.makespan_s
 
 
+#: The bound is that of emptying one source host: a restore moves instances *into* the job's
+#: host from many sources, and the bound (and so the efficiency) says nothing about it.
+_DRAINS = frozenset({JobKind.ENTER_MAINTENANCE, JobKind.MIGRATE_INSTANCES})
+
+
 def lower_bound_for(cloud: Cloud, job: Job) -> float | None:
-    """``max(Σ M_i / B_source, max M_i / B_stream)`` over the live-moved instances."""
+    """``max(Σ M_i / B_source, max M_i / B_stream)`` over the live-moved instances of a drain;
+    None for any other job."""
+    if job.kind not in _DRAINS:
+        return None
     live = [t for t in job.tasks if t.outcome is Outcome.MOVED and t.method is Method.LIVE]
     workloads = []
     for task in live:

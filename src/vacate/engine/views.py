@@ -23,6 +23,11 @@ class HostView:
     disk_gb_used: int
 
 
+def group_names(ctx: Context) -> dict[str, str]:
+    """Server group id → name: every interface shows names (ids only for a group it lost)."""
+    return {g.id: g.name for g in ctx.cloud.list_server_groups()}
+
+
 def host_views(ctx: Context, only: str | None = None) -> list[HostView]:
     """One view per host (or only ``only``, by exact name: ``NotFound`` names it)."""
     hosts = [ctx.cloud.get_host(only)] if only else ctx.cloud.list_hosts()

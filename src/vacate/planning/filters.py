@@ -55,6 +55,11 @@ class RequestSpec:
     ``source`` is the host being drained (never a destination). ``group_hosts`` maps each of the
     instance's groups to the hosts where its *other* members are or are planned to be, excluding
     the source host (members there are leaving too).
+
+    ``target_requested``: the operator asked for ``target`` (``--target``). False when the target
+    is only the destination already chosen (the plan's, re-checked before the move, or the one
+    a cloud is asked to move to): then the hosts ``TargetHostFilter`` set aside are no reason
+    for anything, and a failure names only the filters that rejected the target itself.
     """
 
     instance: Instance
@@ -63,6 +68,7 @@ class RequestSpec:
     az: str | None = None
     target: HostName | None = None
     group_hosts: Mapping[GroupId, frozenset[HostName]] = field(default_factory=_empty_group_hosts)
+    target_requested: bool = True
 
     def groups_with(self, policy: GroupPolicy) -> list[ServerGroup]:
         """The instance's known groups with ``policy``, in the instance's order."""

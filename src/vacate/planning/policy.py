@@ -170,11 +170,27 @@ def is_live_guest(instance: Instance) -> bool:
     return instance.power_state in (PowerState.RUNNING, PowerState.PAUSED)
 
 
-def parse_state_policy(pairs: Iterable[tuple[str, str]]) -> dict[str, Verdict]:
-    """Validated ``--policy CONDITION=ACTION`` overrides; ``ValueError`` says what is wrong."""
+def parse_state_policy(
+    pairs: Iterable[tuple[str, str]], *, allow_locked: bool = False
+) -> dict[str, Verdict]:
+    """Validated ``--policy CONDITION=ACTION`` overrides; ``ValueError`` says what is wrong.
+
+    A condition given twice is refused (the last one silently winning hides a typo), and so is
+    ``locked=...`` with ``allow_locked``: that says to move locked instances by their state, so
+    the ``locked`` row would never apply and its override would be silently ignored."""
     parsed: dict[str, Verdict] = {}
     for raw_state, raw_action in pairs:
         state, action = raw_state.strip().lower(), raw_action.strip().lower()
+        if state in parsed:
+            raise ValueError(
+                f"--policy {state} is given twice ({state}={parsed[state].value} and "
+                f"{state}={action}): give one action per state"
+            )
+        if state == "locked" and allow_locked:
+            raise ValueError(
+                f"--policy locked={action} contradicts --allow-locked (which moves locked "
+                "instances by their state): give one of them"
+            )
         if state not in STATE_POLICY:
             known = ", ".join(STATE_POLICY)
             raise ValueError(f"--policy {raw_state}={raw_action}: unknown state; known: {known}")
@@ -196,7 +212,7 @@ def decide(instance: Instance, options: JobOptions) -> tuple[Verdict, str]:
     """The verdict for ``instance`` under ``options``, with a reason a person can act on."""
     cond = condition(instance, allow_locked=options.allow_locked)
     rule = STATE_POLICY[cond]
-    overrides = parse_state_policy(options.state_policy)
+    overrides = parse_state_policy(options.state_policy, allow_locked=options.allow_locked)
     if cond in overrides:
         verdict = overrides[cond]
         reason = f"{cond}: {verdict.value} by policy {cond}={verdict.value}"

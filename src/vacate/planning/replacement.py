@@ -30,8 +30,9 @@ def choose(
         az=None,
         target=target or planned,
         group_hosts=hosts_of_groups,
+        target_requested=target is not None,
     )
     placement = select_destination(spec, states)
     if placement.host is None and planned is not None and target is None:
-        placement = select_destination(replace(spec, target=None), states)
+        placement = select_destination(replace(spec, target=None, target_requested=True), states)
     return placement

@@ -70,9 +70,13 @@ def select_destination(
             passed.append(host_states[name])
         else:
             removed.setdefault(failure[0], []).append(failure[1])
+    # The hosts that are not the destination asked for are a reason only for an operator's
+    # --target, or when the destination is not a host at all.
+    unknown_target = spec.target is not None and spec.target not in host_states
     rejections = tuple(
         Rejection(filter=results[0].filter, hosts=len(results), example=results[0].detail)
         for _, results in sorted(removed.items())
+        if results[0].filter != "TargetHostFilter" or spec.target_requested or unknown_target
     )
     what = spec.instance.name
     if not passed:

@@ -3,8 +3,10 @@
 ``open_store(url)`` is the one entry point: it builds the engine with the settings concurrent
 use needs, checks what it finds, and migrates the schema to the current revision before handing
 out the store. A database is created only where none exists; anything else it cannot use — a
-damaged file, another program's tables, a newer schema, a server that does not answer — is a
-``SetupError`` naming it, and the file is left exactly as it was.
+damaged file, another program's tables, a newer schema, a server that does not answer, a SQLite
+file in a directory that does not exist (a typo must not create directories wherever it points;
+the default under ``VACATE_HOME`` is created by ``bootstrap``) — is a ``SetupError`` naming it,
+and the file is left exactly as it was.
 """
 
 from __future__ import annotations
@@ -135,6 +137,11 @@ def open_store(url: str) -> SqlStore:
     where = parsed.render_as_string(hide_password=True)
     path = _sqlite_file(url)
     if path is not None:
+        if not path.parent.is_dir():
+            raise SetupError(
+                f"database {path}: directory {path.parent} does not exist; create it, or point "
+                "VACATE_DB_URL at a file in an existing directory"
+            )
         _check_file(path)
         if path.exists():
             _check_schema(*_sqlite_schema(path), str(path))

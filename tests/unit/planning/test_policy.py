@@ -213,3 +213,17 @@ def test_skipping_a_running_guest_needs_the_acknowledgement() -> None:
         vm("a"), JobOptions(state_policy=(("active", "skip"),), allow_skip_running=True)
     )
     assert accepted is Verdict.SKIP
+
+
+def test_a_state_given_twice_is_refused_naming_both_actions() -> None:
+    with pytest.raises(ValueError, match=r"--policy error is given twice \(error=skip and "):
+        parse_state_policy([("error", "skip"), (" Error", "skip")])
+
+
+def test_a_locked_override_with_allow_locked_is_refused_as_a_contradiction() -> None:
+    with pytest.raises(ValueError, match="contradicts --allow-locked"):
+        parse_state_policy([("locked", "skip")], allow_locked=True)
+    with pytest.raises(ValueError, match="contradicts --allow-locked"):
+        decide(
+            vm("a", locked=True), JobOptions(state_policy=(("locked", "skip"),), allow_locked=True)
+        )

@@ -251,7 +251,32 @@ def test_the_instance_addresses_never_change_when_it_moves() -> None:
     assert replace(after, host=before.host) == before
 
 
-def test_a_missing_cloud_says_how_to_make_one(tmp_path: Path) -> None:
+def test_a_missing_cloud_is_an_environment_problem_that_says_how_to_make_one(
+    tmp_path: Path,
+) -> None:
     cloud = SimCloud(FileState(tmp_path / "sim.json"), speed=None)
-    with pytest.raises(NotFound, match="vacate sim init"):
+    with pytest.raises(
+        SetupError, match=r"no simulated cloud at .*sim\.json: run `vacate sim init`"
+    ):
         cloud.list_hosts()
+
+
+def test_a_move_to_a_full_host_is_refused_naming_the_filter_that_rejects_it() -> None:
+    """No --target was given: the hosts that are not the destination asked for are no reason."""
+    cloud = SimCloud(
+        MemoryState(
+            from_mapping(
+                {
+                    "hosts": [{"name": "a"}, {"name": "b", "ram_mb": 4096}, {"name": "c"}],
+                    "instances": [
+                        {"id": "i-big", "name": "big", "host": "a", "flavor": "m1.large"}
+                    ],
+                }
+            )
+        ),
+        speed=None,
+    )
+    with pytest.raises(Conflict) as refused:
+        cloud.live_migrate(InstanceId("i-big"), HostName("b"))
+    assert "RamFilter" in str(refused.value)
+    assert "TargetHostFilter" not in str(refused.value)

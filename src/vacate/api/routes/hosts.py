@@ -31,7 +31,7 @@ from vacate.domain.actors import Role
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import ServiceStatus
 from vacate.engine import commands
-from vacate.engine.views import host_views
+from vacate.engine.views import group_names, host_views
 from vacate.serialize import host_to_dict, instance_to_dict, plan_to_dict
 
 router = APIRouter(prefix="/v1", tags=["hosts"])
@@ -69,7 +69,8 @@ def show_host(
     ctx = svc.read_ctx()
     view = host_views(ctx, only=host)[0]
     data = host_to_dict(view)
-    data["instances"] = [instance_to_dict(i) for i in ctx.cloud.list_instances(host)]
+    groups = group_names(ctx)
+    data["instances"] = [instance_to_dict(i, groups=groups) for i in ctx.cloud.list_instances(host)]
     data["jobs"] = [
         {"id": j.id, "kind": j.kind.value, "status": j.status.value}
         for j in ctx.store.list_jobs(host=view.host.name, limit=5)

@@ -14,6 +14,7 @@ from vacate.api.schemas import InstanceOut
 from vacate.api.services import Services, services
 from vacate.domain.actors import Role
 from vacate.engine import commands
+from vacate.engine.views import group_names
 from vacate.serialize import instance_to_dict
 
 router = APIRouter(prefix="/v1", tags=["instances"])
@@ -29,7 +30,8 @@ def list_instances(
     """Every instance, or only those of ``host`` (exact name; an unknown one is 404)."""
     ctx = svc.read_ctx()
     name = None if host is None else commands.exact_host(ctx, host)
-    return ok([instance_to_dict(i) for i in ctx.cloud.list_instances(name)])
+    groups = group_names(ctx)
+    return ok([instance_to_dict(i, groups=groups) for i in ctx.cloud.list_instances(name)])
 
 
 @router.get("/hosts/{host}/instances", response_model=list[InstanceOut], responses=HOST_READ_ERRORS)
@@ -39,4 +41,5 @@ def host_instances(
     """The instances on one host."""
     ctx = svc.read_ctx()
     name = commands.exact_host(ctx, host)
-    return ok([instance_to_dict(i) for i in ctx.cloud.list_instances(name)])
+    groups = group_names(ctx)
+    return ok([instance_to_dict(i, groups=groups) for i in ctx.cloud.list_instances(name)])

@@ -266,6 +266,7 @@ class SimCloud:
             source=HostName(source) if source else None,
             az=None,
             target=HostName(dest) if dest else None,
+            target_requested=False,  # the destination asked for, not an operator's --target
             group_hosts=group_hosts(
                 inst,
                 state.instances.values(),

@@ -175,8 +175,18 @@ def load_yaml(path: Path) -> SimState:
     except OSError as exc:
         raise CloudSpecError(f"cannot read {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise CloudSpecError(f"{path} is not valid YAML: {exc}") from None
+        raise CloudSpecError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from None
+    except (RecursionError, MemoryError):
+        raise CloudSpecError(f"{path} is nested too deeply to be a cloud description") from None
     return from_mapping(data, source=str(path))
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong and where, on one line (PyYAML's own text spans several)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return " ".join(str(exc).replace('in "<unicode string>", ', "").split())
 
 
 def from_mapping(data: Any, *, source: str = "the cloud description") -> SimState:

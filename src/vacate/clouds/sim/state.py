@@ -122,12 +122,12 @@ class SimState:
         )
 
 
-class NoCloudYet(NotFound):
-    """``$VACATE_HOME`` has no simulated cloud: the message says how to make one."""
+class NoCloudYet(SetupError):
+    """``$VACATE_HOME`` has no simulated cloud: an environment problem (exit 5), not a missing
+    host or instance; the message says how to make one."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__("simulated cloud", str(path))
-        self.args = (f"no simulated cloud in {path.parent}: create one with `vacate sim init`",)
+        super().__init__(f"no simulated cloud at {path}: run `vacate sim init`")
 
 
 class StateHolder(Protocol):

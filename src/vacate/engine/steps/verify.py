@@ -58,6 +58,14 @@ def _left_by_policy(tick: Tick) -> list[Instance]:
     ]
 
 
+def _kept_note(kept: list[Instance], where: str) -> str:
+    running = [i for i in kept if is_live_guest(i)]
+    return (
+        f"{len(kept)} instance(s) left {where} by policy, {len(running)} of them running: "
+        + ", ".join(f"{i.name} ({i.power_state.value})" for i in kept)
+    )
+
+
 def _arrivals(tick: Tick) -> StepResult | None:
     """Wait for moves into the host; plan what they brought. None: nothing is coming."""
     job = tick.job
@@ -138,17 +146,18 @@ class Verify:
                 else JobStatus.FAILED
             )
             message = "all instances moved" if not left else f"{len(left)} instance(s) left: "
-            return StepResult(changes=close(status, message + "; ".join(left), at=tick.now))
+            message += "; ".join(left)
+            kept = _left_by_policy(tick)
+            if not left and kept:
+                message = (
+                    f"every instance that had to move moved; {_kept_note(kept, f'on {job.host}')}"
+                )
+            return StepResult(changes=close(status, message, at=tick.now))
         if not left and not cancelled:
             kept = _left_by_policy(tick)
             message = f"{job.host} is empty and in maintenance"
             if kept:
-                running = [i for i in kept if is_live_guest(i)]
-                message = (
-                    f"{job.host} is in maintenance; {len(kept)} instance(s) left on it by "
-                    f"policy, {len(running)} of them running: "
-                    + ", ".join(f"{i.name} ({i.power_state.value})" for i in kept)
-                )
+                message = f"{job.host} is in maintenance; {_kept_note(kept, 'on it')}"
             return StepResult(
                 changes=set_state(
                     tick.store,
