@@ -7,7 +7,8 @@ scheduler, Placement and one nova-compute per host on the fake virt driver of
 ``nova_driver.py``, the way Nova's own functional tests do (SQLite, oslo.messaging's
 ``fake://`` transport), then prints ``READY <port>`` and serves until its standard input
 closes. Nova's API is at ``/v2.1``, Placement's at ``/placement``; ``/_vacate/...`` steers the
-test cloud (plans for live migrations, 503 injection, request counts, compute restarts).
+test cloud (plans for live migrations, 503 injection, request counts, a compute's death and
+restart).
 
 Authentication: a token ``user:project`` is that user (admin if the user is ``admin``); any
 other token, or none, is the admin — enough for openstacksdk's ``auth_type: none``.
@@ -25,6 +26,7 @@ import nova.tests.functional  # noqa: F401  (first: it sets Nova's concurrency m
 
 import argparse
 import collections
+import datetime
 import json
 import logging
 import socketserver
@@ -34,6 +36,8 @@ from wsgiref import simple_server
 import fixtures
 import futurist
 from nova import context as nova_context
+from nova import objects
+from oslo_utils import timeutils
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.fixtures import conf as conf_fixtures
 from nova.tests.functional import integrated_helpers
@@ -117,6 +121,18 @@ class NovaCloud(integrated_helpers.ProviderUsageBaseTestCase):
         self.placement_app = placement_deploy.loadapp(self.placement.fixture.conf_fixture.conf)
         self.nova_app = self.api_fixture.app()
 
+    def kill(self, host):
+        """The compute dies: its service stops and its last heartbeat is an hour old, so the
+        API reports it ``down`` whether or not it is forced down."""
+        compute = self.computes[host]
+        compute.stop()
+        compute.stop = lambda: None  # a restart must not stop it twice
+        ctx = nova_context.get_admin_context()
+        with nova_context.target_cell(ctx, self.cell_mappings["cell1"]) as cctx:
+            service = objects.Service.get_by_compute_host(cctx, host)
+            service.last_seen_up = timeutils.utcnow() - datetime.timedelta(hours=1)
+            service.save()
+
     def restart(self, host):
         self.computes[host] = self.restart_compute_service(self.computes[host])
 
@@ -177,6 +193,9 @@ def make_app(cloud, gate):
                 if method == "DELETE":
                     gate.counts.clear()
             return _json(start_response, "200 OK", counts)
+        if path == "/kill" and method == "POST":
+            cloud.kill(body["host"])
+            return _json(start_response, "200 OK", {})
         if path == "/restart" and method == "POST":
             cloud.restart(body["host"])
             return _json(start_response, "200 OK", {})

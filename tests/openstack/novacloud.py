@@ -157,7 +157,13 @@ class Nova:
         return dict(self.control("DELETE" if reset else "GET", "/requests"))
 
     def restart(self, host: str) -> None:
+        """A fresh nova-compute for ``host`` (after ``kill`` too); it keeps the hypervisor's
+        guests and, starting, cleans up the servers evacuated from it."""
         self.control("POST", "/restart", {"host": host})
+
+    def kill(self, host: str) -> None:
+        """``host``'s nova-compute dies: Nova reports its service ``down``."""
+        self.control("POST", "/kill", {"host": host})
 
     # ------------------------------------------------------------ compute
     def api(

@@ -18,6 +18,7 @@ from vacate.clouds.openstack.capacity import Capacity, providers_by_host
 from vacate.clouds.openstack.groups import Groups
 from vacate.clouds.openstack.migrations import PassTracker, Ref, kind_of, timestamp, to_migration
 from vacate.clouds.openstack.moves import Mover, records
+from vacate.clouds.openstack.power import Power
 from vacate.clouds.openstack.servers import Servers
 from vacate.clouds.openstack.servers import parse as parse_server
 from vacate.clouds.openstack.services import Service, Services
@@ -55,6 +56,7 @@ class OpenStackCloud:
         name: str = "openstack",
         sleep: Callable[[float], None] = time.sleep,
         wall: Callable[[], float] = time.time,
+        evacuate_microversion: str | None = None,
     ) -> None:
         self.name = name
         self.compute = compute
@@ -62,7 +64,10 @@ class OpenStackCloud:
         self._servers = Servers(compute)
         self._groups = Groups(compute)
         self._capacity = Capacity(placement)
-        self._mover = Mover(compute, sleep=sleep, wall=wall)
+        self._mover = Mover(
+            compute, sleep=sleep, wall=wall, evacuate_microversion=evacuate_microversion
+        )
+        self._power = Power(compute)
         self._passes = PassTracker()
         self._reasons: dict[str, str | None] = {}
         #: The last live figures seen per migration: Nova drops them once it ends.
@@ -280,13 +285,15 @@ class OpenStackCloud:
 
     # ------------------------------------------------------- power (host down)
     def mark_stopped(self, instance_id: InstanceId) -> bool:
-        raise PermanentError("marking an instance stopped is not implemented on this cloud yet")
+        """Nova has no call that sets ``vm_state`` stopped: nothing is written. Its servers
+        report ``host_status`` DOWN once their host is forced down (``Instance.host_status``)."""
+        return False
 
     def start_instance(self, instance_id: InstanceId) -> None:
-        raise PermanentError("starting an instance is not implemented on this cloud yet")
+        self._power.start(instance_id)
 
     def stop_instance(self, instance_id: InstanceId) -> None:
-        raise PermanentError("stopping an instance is not implemented on this cloud yet")
+        self._power.stop(instance_id)
 
     def confirm_resize(self, instance_id: InstanceId) -> None:
         """Confirm a finished cold migration; if Nova cannot, revert it so the instance is
