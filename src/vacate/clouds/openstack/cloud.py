@@ -23,6 +23,7 @@ from vacate.clouds.openstack.servers import Servers
 from vacate.clouds.openstack.servers import parse as parse_server
 from vacate.clouds.openstack.services import Service, Services
 from vacate.domain.errors import Conflict, NotFound, PermanentError, TemporaryError
+from vacate.domain.jobs import Placement
 from vacate.domain.model import (
     Host,
     HostName,
@@ -78,7 +79,9 @@ class OpenStackCloud:
     def capabilities(self) -> CloudCapabilities:
         """Force-complete (2.22) and abort (2.24) only: no downtime, auto-converge or post-copy
         calls exist. Force-complete pauses the guest, or switches to post-copy where the
-        computes set ``live_migration_permit_post_copy``."""
+        computes set ``live_migration_permit_post_copy``. Nova's scheduler picks destinations
+        unless the job says otherwise: it knows filters, traits, NUMA and PCI that Vacate's
+        plan does not."""
         return CloudCapabilities(
             downtime_control=False,
             auto_converge=False,
@@ -86,6 +89,7 @@ class OpenStackCloud:
             force_complete=True,
             abort=True,
             stream_bytes_per_s=None,
+            default_placement=Placement.NOVA,
         )
 
     # --------------------------------------------------------------- hosts
