@@ -27,6 +27,7 @@ import nova.tests.functional  # noqa: F401  (first: it sets Nova's concurrency m
 import argparse
 import collections
 import datetime
+import io
 import json
 import logging
 import socketserver
@@ -138,12 +139,22 @@ class NovaCloud(integrated_helpers.ProviderUsageBaseTestCase):
 
 
 class Gate:
-    """Counts API requests and answers 503 to the next ``unavailable`` of them."""
+    """Counts API requests, keeps the bodies of server actions (what a move asked for) and
+    answers 503 to the next ``unavailable`` requests."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.unavailable = 0
         self.counts = collections.Counter()
+        self.actions = []
+
+    def keep_action(self, environ, path):
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        data = environ["wsgi.input"].read(size) if size else b""
+        environ["wsgi.input"] = io.BytesIO(data)
+        server = path.split("/")[-2]
+        with self.lock:
+            self.actions.append({"server": server, "body": json.loads(data or b"null")})
 
     def admit(self, method, path):
         with self.lock:
@@ -187,6 +198,9 @@ def make_app(cloud, gate):
             with gate.lock:
                 gate.unavailable = int(body["count"])
             return _json(start_response, "200 OK", {})
+        if path == "/actions":
+            with gate.lock:
+                return _json(start_response, "200 OK", list(gate.actions))
         if path == "/requests":
             with gate.lock:
                 counts = dict(gate.counts)
@@ -211,6 +225,8 @@ def make_app(cloud, gate):
                 "503 Service Unavailable",
                 {"error": {"code": 503, "message": "the API is unavailable (injected)"}},
             )
+        if environ["REQUEST_METHOD"] == "POST" and path.endswith("/action"):
+            gate.keep_action(environ, path)
         if path.startswith("/placement"):
             environ["SCRIPT_NAME"] = "/placement"
             environ["PATH_INFO"] = path[len("/placement") :] or "/"

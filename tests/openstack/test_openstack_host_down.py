@@ -38,25 +38,6 @@ def ended(cloud: OpenStackCloud, mid: str) -> Migration:
     return found
 
 
-def test_force_down_makes_every_server_of_the_host_report_down_and_nothing_is_written(
-    cloud: OpenStackCloud, nova: Nova, dead_host: str
-) -> None:
-    running = InstanceId(nova.boot("hd-run", dead_host))
-    assert cloud.get_instance(running).host_status == "UP"
-    neighbour = InstanceId(nova.boot("hd-neighbour", "compute-3"))
-    nova.kill(dead_host)
-    cloud.force_down(dead_host, True)
-    host = cloud.get_host(dead_host)
-    assert host.forced_down and not host.is_up
-    (seen,) = [i for i in cloud.list_instances(dead_host) if i.id == running]
-    assert seen.host_status == "DOWN"
-    assert cloud.get_instance(neighbour).host_status == "UP"
-    # Nova has no call that sets vm_state: the port says nothing was marked, and the server
-    # still reads as Nova has it.
-    assert cloud.mark_stopped(running) is False
-    assert cloud.get_instance(running).vm_state is VmState.ACTIVE
-
-
 def test_evacuation_of_a_dead_host_ends_shutoff_and_vacate_starts_the_one_that_ran(
     cloud: OpenStackCloud, nova: Nova, dead_host: str
 ) -> None:
@@ -89,13 +70,23 @@ def test_evacuation_of_a_dead_host_ends_shutoff_and_vacate_starts_the_one_that_r
     cloud.stop_instance(ran)  # and neither is a retried stop
 
 
-def test_un_forcing_a_dead_host_is_allowed_until_something_was_evacuated_from_it(
+def test_force_down_makes_servers_report_down_and_un_forcing_is_refused_after_evacuation(
     cloud: OpenStackCloud, nova: Nova, dead_host: str
 ) -> None:
     server = InstanceId(nova.boot("hd-unforce", dead_host))
+    assert cloud.get_instance(server).host_status == "UP"
+    neighbour = InstanceId(nova.boot("hd-neighbour", "compute-3"))
     nova.kill(dead_host)
     cloud.force_down(dead_host, True)
-    assert cloud.get_instance(server).host_status == "DOWN"
+    host = cloud.get_host(dead_host)
+    assert host.forced_down and not host.is_up
+    (seen,) = [i for i in cloud.list_instances(dead_host) if i.id == server]
+    assert seen.host_status == "DOWN"
+    assert cloud.get_instance(neighbour).host_status == "UP"
+    # Nova has no call that sets vm_state: the port says nothing was marked, and the server
+    # still reads as Nova has it.
+    assert cloud.mark_stopped(server) is False
+    assert cloud.get_instance(server).vm_state is VmState.ACTIVE
     # Nothing evacuated yet: Nova un-forces it. Its dead compute still reports down, but its
     # servers no longer say DOWN: Nova says DOWN only of a forced-down host, UNKNOWN of one
     # whose heartbeat merely stopped.
