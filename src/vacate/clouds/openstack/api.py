@@ -105,7 +105,8 @@ class Api:
                     raise_exc=False,
                     connect_retries=0,
                 )
-            except ks_exc.ConnectFailure as exc:  # never reached the API: safe to resend
+            except (ks_exc.ConnectFailure, ks_exc.DiscoveryFailure) as exc:
+                # never reached the API (or its version document): safe to resend
                 last = TemporaryError(
                     f"cannot reach the cloud for {kind} {name}: {_reason(exc)}",
                     delay=SERVER_ERROR_DELAY_S,

@@ -1,8 +1,9 @@
 """The Cloud port over a real Nova: reads, service changes, moves and their controls.
 
-Reading is cheap by construction: ``list_hosts`` is three compute calls (services,
-hypervisors, aggregates) plus Placement inventories kept for minutes; ``list_instances`` of a
-host is one servers call with Nova's exact host filter plus one groups call.
+Reading is cheap by construction: ``list_hosts`` is four compute calls (services,
+hypervisors, servers, aggregates) and one Placement call for usage, plus inventories kept for
+minutes; ``list_instances`` of a host is one servers call with Nova's exact host filter plus
+one groups call.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from dataclasses import replace
 
 from vacate.clouds.openstack import actions
 from vacate.clouds.openstack.api import Api, Json
-from vacate.clouds.openstack.capacity import Capacity, providers_by_host
+from vacate.clouds.openstack.capacity import (
+    Amounts,
+    Capacity,
+    HostCapacity,
+    Inventory,
+    hypervisors,
+    providers_by_host,
+)
 from vacate.clouds.openstack.groups import Groups
 from vacate.clouds.openstack.migrations import PassTracker, Ref, kind_of, timestamp, to_migration
 from vacate.clouds.openstack.moves import Mover, records
@@ -22,6 +30,7 @@ from vacate.clouds.openstack.power import Power
 from vacate.clouds.openstack.servers import Servers
 from vacate.clouds.openstack.servers import parse as parse_server
 from vacate.clouds.openstack.services import Service, Services
+from vacate.clouds.openstack.usage import servers_used, usable
 from vacate.domain.errors import Conflict, NotFound, PermanentError, TemporaryError
 from vacate.domain.jobs import Placement
 from vacate.domain.model import (
@@ -64,7 +73,7 @@ class OpenStackCloud:
         self._services = Services(compute)
         self._servers = Servers(compute)
         self._groups = Groups(compute)
-        self._capacity = Capacity(placement)
+        self._capacity = Capacity(placement, compute)
         self._mover = Mover(
             compute, sleep=sleep, wall=wall, evacuate_microversion=evacuate_microversion
         )
@@ -102,9 +111,13 @@ class OpenStackCloud:
         return {h: tuple(sorted(names)) for h, names in found.items()}
 
     def _host(
-        self, svc: Service, providers: dict[str, list[str]], aggs: dict[str, tuple[str, ...]]
+        self,
+        svc: Service,
+        capacity: HostCapacity | None,
+        counted: dict[str, Amounts],
+        aggs: dict[str, tuple[str, ...]],
     ) -> Host:
-        inv = self._capacity.of(providers.get(svc.host, []))
+        inv = usable(capacity, counted.get(svc.host, Amounts())) if capacity else Inventory()
         return Host(
             name=svc.host,
             az=svc.zone,
@@ -121,15 +134,19 @@ class OpenStackCloud:
             aggregates=aggs.get(svc.host, ()),
         )
 
-    def list_hosts(self) -> list[Host]:
-        services = self._services.list()
-        providers = providers_by_host(self.compute)
+    def _hosts(self, services: list[Service], host: str | None) -> list[Host]:
+        """Services, hypervisors, aggregates, the servers (of ``host``, or all) and one usage
+        read: a constant number of calls whatever the number of hosts."""
+        capacities = self._capacity.of_hosts(providers_by_host(hypervisors(self.compute)))
+        counted = servers_used(self._servers.raw(host))
         aggs = self._aggregates()
-        return sorted((self._host(s, providers, aggs) for s in services), key=lambda h: h.name)
+        return [self._host(s, capacities.get(s.host), counted, aggs) for s in services]
+
+    def list_hosts(self) -> list[Host]:
+        return sorted(self._hosts(self._services.list(), None), key=lambda h: h.name)
 
     def get_host(self, name: str) -> Host:
-        svc = self._services.find(name)
-        return self._host(svc, providers_by_host(self.compute), self._aggregates())
+        return self._hosts([self._services.find(name)], name)[0]
 
     # ----------------------------------------------------------- instances
     def list_instances(self, host: str | None = None) -> list[Instance]:
