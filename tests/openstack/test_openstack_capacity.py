@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from keystoneauth1 import adapter, session
-from novacloud import Nova
+from novacloud import Nova, wait_for
 
 from vacate.clouds.openstack import OpenStackCloud
 from vacate.clouds.openstack.api import Api, Retry
@@ -26,6 +26,7 @@ def room(host: Host) -> tuple[int, int, int]:
 def test_an_allocation_no_server_explains_takes_room_and_a_server_is_not_counted_twice(
     cloud: OpenStackCloud, nova: Nova
 ) -> None:
+    wait_for(f"{HOST} to be empty", lambda: not cloud.list_instances(HOST), 60.0)
     before = cloud.get_host(HOST)
     assert before.ram_mb == RAM_MB
     nova.boot("cap-1", HOST, flavor="2")  # the planner counts it from the instances
@@ -54,7 +55,13 @@ def test_an_allocation_no_server_explains_takes_room_and_a_server_is_not_counted
 def test_without_placement_the_hypervisors_give_the_same_room(
     cloud: OpenStackCloud, nova: Nova
 ) -> None:
-    nova.boot("cap-2", HOST, flavor="2")
+    mine = nova.boot("cap-2", HOST, flavor="2")
+    # Servers of earlier tests still being deleted would change the figures between the reads.
+    wait_for(
+        f"{HOST} to hold only cap-2",
+        lambda: [i.id for i in cloud.list_instances(HOST)] == [mine],
+        60.0,
+    )
     with_placement = {h.name: room(h) for h in cloud.list_hosts()}
     nowhere = adapter.Adapter(
         session.Session(),
@@ -68,5 +75,4 @@ def test_without_placement_the_hypervisors_give_the_same_room(
     calls = nova.requests()
     assert not [c for c in calls if c.startswith("GET /placement")], calls
     assert calls.get("GET /v2.1/os-hypervisors/detail") == 2, calls  # hosts, then their sizes
-    assert without == with_placement
-    assert without[HOST] == (8, RAM_MB, 400)
+    assert without[HOST] == with_placement[HOST] == (8, RAM_MB, 400)
