@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from novacloud import CLOUD, Nova, NovaProcess, NovaUnavailable, clouds_yaml
+from novacloud import CLOUD, Nova, NovaProcess, NovaUnavailable, Vacate, clouds_yaml, wait_for
 
 from vacate.clouds.openstack import OpenStackCloud, open_cloud
+from vacate.domain.model import ServiceStatus
 
 NOVA_FIXTURES = {"nova", "nova_process", "cloud", "clouds_file"}
+#: The host the drain scenarios empty.
+DRAINED = "compute-1"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -74,3 +77,21 @@ def nova(nova_process: NovaProcess) -> Iterator[Nova]:
 def cloud(clouds_file: Path) -> OpenStackCloud:
     """Vacate's backend, opened the way the bootstrap opens it."""
     return open_cloud(CLOUD)
+
+
+@pytest.fixture
+def vacate(clouds_file: Path, tmp_path: Path) -> Vacate:
+    return Vacate.for_cloud(clouds_file, tmp_path / "home")
+
+
+@pytest.fixture
+def drained_host(cloud: OpenStackCloud, nova: Nova) -> Iterator[str]:
+    """compute-1 with nothing left from other tests on it; back in service afterwards."""
+    wait_for(
+        "compute-1 to be empty",
+        lambda: not [i for i in cloud.list_instances(DRAINED) if i.id not in nova.created],
+        60.0,
+    )
+    yield DRAINED
+    if cloud.get_host(DRAINED).service_status is ServiceStatus.DISABLED:
+        cloud.enable_service(DRAINED)

@@ -7,7 +7,8 @@ scheduler, Placement and one nova-compute per host on the fake virt driver of
 ``nova_driver.py``, the way Nova's own functional tests do (SQLite, oslo.messaging's
 ``fake://`` transport), then prints ``READY <port>`` and serves until its standard input
 closes. Nova's API is at ``/v2.1``, Placement's at ``/placement``; ``/_vacate/...`` steers the
-test cloud (plans for live migrations, 503 injection, request counts, compute restarts).
+test cloud (plans for live migrations, 503 injection, request counts, a compute's death and
+restart).
 
 Authentication: a token ``user:project`` is that user (admin if the user is ``admin``); any
 other token, or none, is the admin — enough for openstacksdk's ``auth_type: none``.
@@ -25,6 +26,8 @@ import nova.tests.functional  # noqa: F401  (first: it sets Nova's concurrency m
 
 import argparse
 import collections
+import datetime
+import io
 import json
 import logging
 import socketserver
@@ -34,6 +37,8 @@ from wsgiref import simple_server
 import fixtures
 import futurist
 from nova import context as nova_context
+from nova import objects
+from oslo_utils import timeutils
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.fixtures import conf as conf_fixtures
 from nova.tests.functional import integrated_helpers
@@ -117,17 +122,39 @@ class NovaCloud(integrated_helpers.ProviderUsageBaseTestCase):
         self.placement_app = placement_deploy.loadapp(self.placement.fixture.conf_fixture.conf)
         self.nova_app = self.api_fixture.app()
 
+    def kill(self, host):
+        """The compute dies: its service stops and its last heartbeat is an hour old, so the
+        API reports it ``down`` whether or not it is forced down."""
+        compute = self.computes[host]
+        compute.stop()
+        compute.stop = lambda: None  # a restart must not stop it twice
+        ctx = nova_context.get_admin_context()
+        with nova_context.target_cell(ctx, self.cell_mappings["cell1"]) as cctx:
+            service = objects.Service.get_by_compute_host(cctx, host)
+            service.last_seen_up = timeutils.utcnow() - datetime.timedelta(hours=1)
+            service.save()
+
     def restart(self, host):
         self.computes[host] = self.restart_compute_service(self.computes[host])
 
 
 class Gate:
-    """Counts API requests and answers 503 to the next ``unavailable`` of them."""
+    """Counts API requests, keeps the bodies of server actions (what a move asked for) and
+    answers 503 to the next ``unavailable`` requests."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.unavailable = 0
         self.counts = collections.Counter()
+        self.actions = []
+
+    def keep_action(self, environ, path):
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        data = environ["wsgi.input"].read(size) if size else b""
+        environ["wsgi.input"] = io.BytesIO(data)
+        server = path.split("/")[-2]
+        with self.lock:
+            self.actions.append({"server": server, "body": json.loads(data or b"null")})
 
     def admit(self, method, path):
         with self.lock:
@@ -171,12 +198,18 @@ def make_app(cloud, gate):
             with gate.lock:
                 gate.unavailable = int(body["count"])
             return _json(start_response, "200 OK", {})
+        if path == "/actions":
+            with gate.lock:
+                return _json(start_response, "200 OK", list(gate.actions))
         if path == "/requests":
             with gate.lock:
                 counts = dict(gate.counts)
                 if method == "DELETE":
                     gate.counts.clear()
             return _json(start_response, "200 OK", counts)
+        if path == "/kill" and method == "POST":
+            cloud.kill(body["host"])
+            return _json(start_response, "200 OK", {})
         if path == "/restart" and method == "POST":
             cloud.restart(body["host"])
             return _json(start_response, "200 OK", {})
@@ -192,6 +225,8 @@ def make_app(cloud, gate):
                 "503 Service Unavailable",
                 {"error": {"code": 503, "message": "the API is unavailable (injected)"}},
             )
+        if environ["REQUEST_METHOD"] == "POST" and path.endswith("/action"):
+            gate.keep_action(environ, path)
         if path.startswith("/placement"):
             environ["SCRIPT_NAME"] = "/placement"
             environ["PATH_INFO"] = path[len("/placement") :] or "/"

@@ -31,6 +31,7 @@ PINS = ROOT / "constraints" / "openstack.txt"
 #: compute-4 for evacuations (its service is restarted afterwards).
 HOSTS = ("compute-1", "compute-2", "compute-3", "compute-4", "compute-10")
 CLOUD = "vacate-test"
+VACATE = Path(sys.executable).parent / "vacate"
 MICROVERSION = "2.94"
 START_TIMEOUT_S = 180.0
 
@@ -123,6 +124,7 @@ class Nova:
     port: int
     conn: Any = None
     created: list[str] = field(default_factory=list)
+    flavors: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -153,11 +155,21 @@ class Nova:
     def unavailable(self, count: int) -> None:
         self.control("POST", "/unavailable", {"count": count})
 
+    def actions(self, server: str) -> list[dict[str, Any]]:
+        """The bodies of every action POSTed for ``server``, oldest first."""
+        return [a["body"] for a in self.control("GET", "/actions") if a["server"] == server]
+
     def requests(self, *, reset: bool = False) -> dict[str, int]:
         return dict(self.control("DELETE" if reset else "GET", "/requests"))
 
     def restart(self, host: str) -> None:
+        """A fresh nova-compute for ``host`` (after ``kill`` too); it keeps the hypervisor's
+        guests and, starting, cleans up the servers evacuated from it."""
         self.control("POST", "/restart", {"host": host})
+
+    def kill(self, host: str) -> None:
+        """``host``'s nova-compute dies: Nova reports its service ``down``."""
+        self.control("POST", "/kill", {"host": host})
 
     # ------------------------------------------------------------ compute
     def api(
@@ -212,9 +224,47 @@ class Nova:
     def act(self, server_id: str, action: dict[str, Any]) -> None:
         self.api("POST", f"/servers/{server_id}/action", action)
 
-    def group(self, name: str, policy: str) -> str:
-        body = {"server_group": {"name": name, "policy": policy}}
+    def group(self, name: str, policy: str, rules: dict[str, Any] | None = None) -> str:
+        body: dict[str, Any] = {"server_group": {"name": name, "policy": policy}}
+        if rules:
+            body["server_group"]["rules"] = rules
         return str(self.api("POST", "/os-server-groups", body)["server_group"]["id"])
+
+    def migrations_of(self, server_id: str) -> list[dict[str, Any]]:
+        found = self.api("GET", f"/os-migrations?instance_uuid={server_id}")["migrations"]
+        return sorted(found, key=lambda m: int(m["id"]))
+
+    # ---------------------------------------------------------- placement
+    def placement(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.conn.placement.request(
+            path, method, json=body, microversion="1.39", raise_exc=False
+        )
+        assert response.status_code < 400, f"{method} {path}: {response.text}"
+        return response.json() if response.content else {}
+
+    def provider(self, host: str) -> str:
+        """The resource provider (compute node) of ``host``."""
+        found = self.api("GET", f"/os-hypervisors?hypervisor_hostname_pattern={host}")
+        (hyp,) = [h for h in found["hypervisors"] if h["hypervisor_hostname"] == host]
+        return str(hyp["id"])
+
+    def add_trait(self, host: str, trait: str) -> None:
+        self.placement("PUT", f"/traits/{trait}")
+        rp = self.provider(host)
+        now = self.placement("GET", f"/resource_providers/{rp}/traits")
+        body = {
+            "traits": sorted({*now["traits"], trait}),
+            "resource_provider_generation": now["resource_provider_generation"],
+        }
+        self.placement("PUT", f"/resource_providers/{rp}/traits", body)
+
+    def flavor(self, name: str, extra_specs: dict[str, str]) -> str:
+        """A 1-vCPU, 512 MB flavor with ``extra_specs``; deleted by ``cleanup``."""
+        body = {"flavor": {"name": name, "vcpus": 1, "ram": 512, "disk": 1}}
+        flavor_id = str(self.api("POST", "/flavors", body)["flavor"]["id"])
+        self.flavors.append(flavor_id)
+        self.api("POST", f"/flavors/{flavor_id}/os-extra_specs", {"extra_specs": extra_specs})
+        return flavor_id
 
     def service_id(self, host: str) -> str:
         services = self.api("GET", f"/os-services?binary=nova-compute&host={host}")["services"]
@@ -227,6 +277,56 @@ class Nova:
         for server_id in self.created:
             self.api("DELETE", f"/servers/{server_id}", ok=(204, 404))
         self.created.clear()
+        for flavor_id in self.flavors:
+            self.api("DELETE", f"/flavors/{flavor_id}", ok=(202, 204, 404))
+        self.flavors.clear()
+
+
+@dataclass
+class Vacate:
+    """The ``vacate`` command line against the session's Nova, as an operator runs it
+    (``VACATE_CLOUD=openstack``, ``OS_CLOUD`` from clouds.yaml), with its own home."""
+
+    env: dict[str, str]
+
+    @classmethod
+    def for_cloud(cls, clouds_file: Path, home: Path) -> Vacate:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VACATE_", "OS_"))}
+        env.update(
+            VACATE_CLOUD="openstack",
+            VACATE_HOME=str(home),
+            VACATE_POLL_SECONDS="0.5",
+            OS_CLIENT_CONFIG_FILE=str(clouds_file),
+            OS_CLOUD=CLOUD,
+        )
+        return cls(env=env)
+
+    def __call__(self, *args: str, check: int = 0, timeout: float = 180.0) -> Any:
+        """Run a command with ``-f json``; its answer, parsed."""
+        done = subprocess.run(
+            [str(VACATE), *args, "-f", "json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        assert done.returncode == check, f"{args}: exit {done.returncode}\n{done.stderr}"
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def worker(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        """``vacate worker`` in the background."""
+        return subprocess.Popen(
+            [str(VACATE), "worker", *args],
+            env={**self.env, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+
+def outcomes(job: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Each task's outcome and reason, by instance name."""
+    return {t["instance_name"]: (t["outcome"], t["reason"]) for t in job["tasks"]}
 
 
 def log_line(message: str) -> None:

@@ -8,69 +8,17 @@ engine plans, moves, watches and escalates on wall time, and the host ends in ma
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
-from novacloud import CLOUD, Nova, wait_for
+from novacloud import Nova, Vacate, outcomes
 
 from vacate.clouds.openstack import OpenStackCloud
 from vacate.domain.model import ServiceStatus
 
-VACATE = Path(sys.executable).parent / "vacate"
-DRAINED = "compute-1"
-
-
-@pytest.fixture
-def vacate(clouds_file: Path, tmp_path: Path) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VACATE_", "OS_"))}
-    env.update(
-        VACATE_CLOUD="openstack",
-        VACATE_HOME=str(tmp_path / "home"),
-        VACATE_POLL_SECONDS="0.5",
-        OS_CLIENT_CONFIG_FILE=str(clouds_file),
-        OS_CLOUD=CLOUD,
-    )
-
-    def run(*args: str, check: int = 0) -> Any:
-        done = subprocess.run(
-            [str(VACATE), *args, "-f", "json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert done.returncode == check, f"{args}: exit {done.returncode}\n{done.stderr}"
-        return json.loads(done.stdout) if done.stdout.strip() else None
-
-    return run
-
-
-@pytest.fixture
-def drained_host(cloud: OpenStackCloud, nova: Nova) -> Iterator[str]:
-    """compute-1 with nothing left from other tests on it; back in service afterwards."""
-    wait_for(
-        "compute-1 to be empty",
-        lambda: not [i for i in cloud.list_instances(DRAINED) if i.id not in nova.created],
-        60.0,
-    )
-    yield DRAINED
-    if cloud.get_host(DRAINED).service_status is ServiceStatus.DISABLED:
-        cloud.enable_service(DRAINED)
-
-
-def outcomes(job: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    return {t["instance_name"]: (t["outcome"], t["reason"]) for t in job["tasks"]}
-
 
 def test_maintenance_drains_compute_1_and_never_touches_compute_10(
-    vacate: Any, cloud: OpenStackCloud, nova: Nova, drained_host: str
+    vacate: Vacate, cloud: OpenStackCloud, nova: Nova, drained_host: str
 ) -> None:
-    nova.boot("app", drained_host)
+    app = nova.boot("app", drained_host)
     db = nova.boot("db", drained_host)
     nova.act(db, {"os-stop": None})
     nova.wait_status(db, "SHUTOFF")
@@ -89,6 +37,15 @@ def test_maintenance_drains_compute_1_and_never_touches_compute_10(
     assert cloud.get_host("compute-10").service_status is ServiceStatus.ENABLED
     assert cloud.get_instance(neighbour).host == "compute-10"  # type: ignore[arg-type]
     assert nova.server(db)["status"] == "SHUTOFF"  # confirmed, still off
+    # On OpenStack Nova's scheduler picks by default: no host was named, and the results say
+    # where Nova put each server.
+    lives = [b["os-migrateLive"] for b in nova.actions(app) if b and "os-migrateLive" in b]
+    assert [body["host"] for body in lives] == [None]
+    colds = [b for b in nova.actions(db) if b and "migrate" in b]
+    assert colds == [{"migrate": None}]
+    tasks = {t["instance_name"]: t for t in job["tasks"]}
+    assert tasks["app"]["destination"] == cloud.get_instance(app).host  # type: ignore[arg-type]
+    assert tasks["db"]["destination"] == cloud.get_instance(db).host  # type: ignore[arg-type]
 
     back = vacate("host", "maintenance", "disable", drained_host)
     assert back["status"] == "succeeded", back
@@ -96,7 +53,7 @@ def test_maintenance_drains_compute_1_and_never_touches_compute_10(
 
 
 def test_a_migration_that_cannot_converge_is_force_completed_by_the_ladder(
-    vacate: Any, cloud: OpenStackCloud, nova: Nova, drained_host: str
+    vacate: Vacate, cloud: OpenStackCloud, nova: Nova, drained_host: str
 ) -> None:
     hot = nova.boot("hot", drained_host)
     nova.plan_live_migration(hot, converge=False)
@@ -110,7 +67,7 @@ def test_a_migration_that_cannot_converge_is_force_completed_by_the_ladder(
 
 
 def test_a_failed_live_migration_is_retried_and_nova_s_reason_recorded(
-    vacate: Any, cloud: OpenStackCloud, nova: Nova, drained_host: str
+    vacate: Vacate, cloud: OpenStackCloud, nova: Nova, drained_host: str
 ) -> None:
     flaky = nova.boot("flaky", drained_host)
     nova.plan_live_migration(flaky, fail="precheck", reason="port binding failed on the target")

@@ -31,7 +31,9 @@ def test_listing_hosts_costs_the_same_few_calls_whatever_the_number_of_hosts(
     hosts = cloud.list_hosts()
     calls = nova.requests()
     assert len(hosts) >= 5
-    assert sum(calls.values()) == 3, calls  # services, hypervisors, aggregates
+    # services, hypervisors, servers, aggregates, and Placement's usage summary
+    assert sum(calls.values()) == 5, calls
+    assert calls.get("GET /placement/allocation_candidates") == 1, calls
     assert not [c for c in calls if "compute-" in c or "/resource_providers/" in c], calls
 
 

@@ -31,6 +31,7 @@ from vacate.cli.options import (
     PartialOpt,
     PerDestOpt,
     PerSourceOpt,
+    PlacementOpt,
     PolicyOpt,
     PostCopyOpt,
     SkipRunningOpt,
@@ -108,6 +109,7 @@ def maintenance_enable(
     post_copy: PostCopyOpt = True,
     allow_partial: PartialOpt = False,
     allow_skip_running: SkipRunningOpt = False,
+    placement: PlacementOpt = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Disable the host, move every instance off, and mark it `maintenance` once it is empty."""
@@ -127,6 +129,7 @@ def maintenance_enable(
         post_copy=post_copy,
         allow_partial=allow_partial,
         allow_skip_running=allow_skip_running,
+        placement=placement,
     )
     a = open_app()
     if dry_run:
@@ -166,6 +169,7 @@ def migrate_instances(
     post_copy: PostCopyOpt = True,
     allow_partial: PartialOpt = False,
     allow_skip_running: SkipRunningOpt = False,
+    placement: PlacementOpt = None,
     no_wait: WaitOpt = False,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
@@ -183,6 +187,7 @@ def migrate_instances(
         post_copy=post_copy,
         allow_partial=allow_partial,
         allow_skip_running=allow_skip_running,
+        placement=placement,
     )
     a = open_app()
     job = commands.migrate_instances(a.ctx, host, opts, actor=cli_actor())

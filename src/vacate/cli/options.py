@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from vacate.domain.jobs import JobOptions, Method
+from vacate.domain.jobs import JobOptions, Method, Placement
 from vacate.domain.model import HostName
 from vacate.planning.policy import parse_state_policy
 
@@ -54,6 +54,7 @@ def job_options(
     post_copy: bool = True,
     allow_partial: bool = False,
     allow_skip_running: bool = False,
+    placement: Placement | None = None,
 ) -> JobOptions:
     if live and cold:
         raise typer.BadParameter("choose one of --live and --cold")
@@ -78,6 +79,7 @@ def job_options(
         allow_post_copy=post_copy,
         allow_partial=allow_partial,
         allow_skip_running=allow_skip_running,
+        placement=placement,
     )
 
 
@@ -123,6 +125,14 @@ SkipRunningOpt = Annotated[
     typer.Option(
         "--allow-skip-running",
         help="Accept that --policy ...=skip leaves running guests on the host.",
+    ),
+]
+PlacementOpt = Annotated[
+    Placement | None,
+    typer.Option(
+        "--placement",
+        help="Who picks destinations: nova (the cloud's scheduler) or vacate (the plan's "
+        "host, still checked by the cloud). Default: nova on OpenStack, vacate simulated.",
     ),
 ]
 WaitOpt = Annotated[

@@ -52,6 +52,16 @@ class Method(StrEnum):
     COLD = "cold"
 
 
+class Placement(StrEnum):
+    """Who picks each move's destination (``--placement``). The preflight plans either way;
+    ``vacate`` sends its planned host to the cloud (which still validates it, no force),
+    ``nova`` sends none and lets the cloud's scheduler choose (the result records where the
+    instance went). A pinned destination (``--target``, moving back on exit) is always sent."""
+
+    NOVA = "nova"
+    VACATE = "vacate"
+
+
 class Verdict(StrEnum):
     """What the plan decided for one instance."""
 
@@ -120,6 +130,8 @@ class JobOptions:
     allow_partial: bool = False
     #: ``service_update`` jobs: the service status wanted (True enable, False disable).
     enable_service: bool | None = None
+    #: None: the cloud's default (``CloudCapabilities.default_placement``).
+    placement: Placement | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +152,7 @@ class JobOptions:
             "enable_service": self.enable_service,
             "allow_skip_running": self.allow_skip_running,
             "allow_partial": self.allow_partial,
+            "placement": self.placement.value if self.placement else None,
         }
 
     @classmethod
@@ -166,6 +179,7 @@ class JobOptions:
             else bool(data["enable_service"]),
             allow_skip_running=bool(data.get("allow_skip_running", False)),
             allow_partial=bool(data.get("allow_partial", True)),
+            placement=Placement(data["placement"]) if data.get("placement") else None,
         )
 
 

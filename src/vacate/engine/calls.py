@@ -10,6 +10,7 @@ from vacate.domain.jobs import Method, Outcome, Task, TaskStatus
 from vacate.domain.model import MigrationId
 from vacate.engine.book import Book
 from vacate.engine.snapshot import CloudSnapshot
+from vacate.planning.placement import sent_destination
 from vacate.planning.retry import Next, Refusal, after_refusal
 from vacate.ports.cloud import Cloud, MigrationStatus
 
@@ -56,19 +57,27 @@ def send_start(book: Book, snapshot: CloudSnapshot, cloud: Cloud, task: Task) ->
         return
     assert task.destination is not None and task.method is not None
     method = task.method
+    dest = sent_destination(
+        book.job.options, cloud.capabilities.default_placement, task.destination
+    )
     try:
         if method is Method.LIVE:
-            mig_id: MigrationId = cloud.live_migrate(task.instance_id, task.destination)
+            mig_id: MigrationId = cloud.live_migrate(task.instance_id, dest)
         else:
-            mig_id = cloud.cold_migrate(task.instance_id, task.destination)
+            mig_id = cloud.cold_migrate(task.instance_id, dest)
     except (TemporaryError, Conflict, PermanentError, NotFound) as exc:
         refused(book, task, exc)
         return
     snapshot.forget(task.instance_id)
     started = book.save(replace(task, status=TaskStatus.MIGRATING, migration_id=mig_id))
+    where = (
+        f"to {task.destination}"
+        if dest is not None
+        else f"(the cloud's scheduler chooses; the plan predicted {task.destination})"
+    )
     book.event(
         EventKind.TASK_STARTED,
-        f"{task.instance_name}: {method.value} migration to {task.destination} started",
+        f"{task.instance_name}: {method.value} migration {where} started",
         started,
         TaskStarted(
             migration_id=mig_id,

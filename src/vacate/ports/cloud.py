@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from vacate.domain.jobs import Placement
 from vacate.domain.model import (
     Host,
     HostName,
@@ -83,6 +84,8 @@ class CloudCapabilities:
     abort: bool = True
     #: The most one migration stream sends (QEMU's max-bandwidth), if the backend knows it.
     stream_bytes_per_s: float | None = None
+    #: Who picks destinations when the job does not say (``JobOptions.placement``).
+    default_placement: Placement = Placement.VACATE
 
 
 class Cloud(Protocol):

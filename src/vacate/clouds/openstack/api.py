@@ -24,9 +24,11 @@ from keystoneauth1 import exceptions as ks_exc
 from vacate.clouds.openstack.errors import SERVER_ERROR_DELAY_S, classify, message_of
 from vacate.domain.errors import Conflict, TemporaryError, VacateError
 
-#: The newest compute microversion Vacate asks for (2.95 would leave evacuated servers
-#: stopped; see docs/openstack.md).
+#: The newest compute microversion Vacate asks for (see docs/openstack.md).
 MICROVERSION = (2, 94)
+#: Evacuations only: from 2.95 Nova leaves an evacuated server SHUTOFF on its new host, and
+#: Vacate starts the ones that ran (a host-down workflow decides, not Nova).
+EVACUATE_MICROVERSION = (2, 95)
 #: The oldest one whose answers Vacate can read (server-group ``policy``, Rocky).
 MIN_MICROVERSION = (2, 64)
 #: Placement: inventories with allocation ratios exist since 1.0; 1.14 is Queens.
@@ -103,7 +105,8 @@ class Api:
                     raise_exc=False,
                     connect_retries=0,
                 )
-            except ks_exc.ConnectFailure as exc:  # never reached the API: safe to resend
+            except (ks_exc.ConnectFailure, ks_exc.DiscoveryFailure) as exc:
+                # never reached the API (or its version document): safe to resend
                 last = TemporaryError(
                     f"cannot reach the cloud for {kind} {name}: {_reason(exc)}",
                     delay=SERVER_ERROR_DELAY_S,

@@ -19,6 +19,7 @@ import openstack.exceptions
 from keystoneauth1 import exceptions as ks_exc
 
 from vacate.clouds.openstack.api import (
+    EVACUATE_MICROVERSION,
     MICROVERSION,
     MIN_MICROVERSION,
     PLACEMENT_MICROVERSION,
@@ -111,4 +112,7 @@ def open_cloud(cloud_name: str | None = None) -> OpenStackCloud:
     microversion = version_text(min(version, MICROVERSION))
     compute = Api(conn.compute, microversion=microversion)
     placement = Api(conn.placement, microversion=PLACEMENT_MICROVERSION)
-    return OpenStackCloud(compute, placement, name=cloud_name or "openstack")
+    evacuate = version_text(EVACUATE_MICROVERSION) if version >= EVACUATE_MICROVERSION else None
+    return OpenStackCloud(
+        compute, placement, name=cloud_name or "openstack", evacuate_microversion=evacuate
+    )

@@ -7,7 +7,9 @@ the move: a NoValidHost arrives within that moment and is raised here as ``Perma
 with Nova's reason; any other failure is the migration's, seen by whoever watches it.
 
 Live migrations go to the planned host *without* ``force`` (Nova's scheduler still checks it)
-or to ``None`` (the scheduler picks), with ``block_migration: auto``.
+or to ``None`` (the scheduler picks), with ``block_migration: auto``. Evacuations are sent at
+2.95 where Nova has it: the server then ends SHUTOFF on its new host, and starting the ones that
+ran is Vacate's decision, made after the evacuation is recorded, not Nova's.
 """
 
 from __future__ import annotations
@@ -51,10 +53,12 @@ class Mover:
         *,
         sleep: Callable[[float], None] = time.sleep,
         wall: Callable[[], float] = time.time,
+        evacuate_microversion: str | None = None,
     ) -> None:
         self._api = api
         self._sleep = sleep
         self._wall = wall
+        self._evacuate_microversion = evacuate_microversion
 
     def start(
         self, server_id: InstanceId, kind: MigrationKind, dest: HostName | None
@@ -68,6 +72,7 @@ class Mover:
             kind="instance",
             name=server_id,
             body=action_body(kind, dest),
+            microversion=self._evacuate_microversion if kind is MigrationKind.EVACUATION else None,
         )
         pending = Ref(server=server_id, after=newest, since=since, kind=kind)
         for wait in LOOKS_S:

@@ -81,6 +81,8 @@ def parse(data: Json, groups: Mapping[InstanceId, tuple[GroupId, ...]] | None = 
         addresses=_addresses(data),
         locked=bool(data.get("locked", False)),
         az=data.get("OS-EXT-AZ:availability_zone") or None,
+        # 2.16+, admins: UP, DOWN (the compute is down or forced down), MAINTENANCE, UNKNOWN.
+        host_status=str(data["host_status"]) if data.get("host_status") else None,
     )
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vacate.clouds.openstack.api import Api, Json
-from vacate.domain.errors import NotFound, PermanentError
+from vacate.domain.errors import Conflict, NotFound, PermanentError
 from vacate.domain.model import HostName, ServiceState, ServiceStatus
 
 BINARY = "nova-compute"
+#: Nova's refusal to force a host up before its compute has cleaned up evacuated servers.
+_EVACUATED = "evacuation migration records remain"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,4 +80,16 @@ class Services:
         return self._update(host, {"status": "enabled"})
 
     def force_down(self, host: str, down: bool) -> Service:
-        return self._update(host, {"forced_down": down})
+        """Force the service down (or up again). Nova refuses to un-force a host that has
+        evacuations recorded ``done`` against it: only its compute service, restarting, cleans
+        up the evacuated servers there (the guard against running them twice)."""
+        try:
+            return self._update(host, {"forced_down": down})
+        except PermanentError as exc:
+            if down or _EVACUATED not in str(exc):
+                raise
+            raise Conflict(
+                f"Nova will not un-force {host} yet: evacuations from it are still recorded "
+                "`done`; restart its nova-compute (which removes the evacuated servers from "
+                "the host), then try again"
+            ) from exc
