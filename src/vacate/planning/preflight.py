@@ -34,8 +34,9 @@ from vacate.domain.model import (
 from vacate.planning.estimate import live_migration_seconds
 from vacate.planning.filters import RequestSpec
 from vacate.planning.hoststate import HostState
+from vacate.planning.placer import Placer
 from vacate.planning.policy import decide, is_live_guest
-from vacate.planning.scheduler import Placement, select_destination
+from vacate.planning.scheduler import Placement
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,7 +174,8 @@ def plan_drain(
         (i for i in instances if decided[i.id][0].moves),
         key=lambda i: (not _hard_groups(i, groups), -i.flavor.ram_mb, i.name),
     )
-    working = dict(host_states)
+    placer = Placer(host_states)
+    working = placer.states
     placements: dict[str, Placement] = {}
     for instance in movers:
         group_hosts = _group_hosts(instance, working, source)
@@ -185,10 +187,10 @@ def plan_drain(
             target=options.target,
             group_hosts=group_hosts,
         )
-        placement = _place_with_affinity_unit(spec, movers, working, placements)
+        placement = _place_with_affinity_unit(spec, movers, placer, placements)
         placements[instance.id] = placement
         if placement.host is not None:
-            working[placement.host] = working[placement.host].with_instance(instance)
+            placer.update(placement.host, working[placement.host].with_instance(instance))
 
     drafts: list[PlanItem] = []
     for instance in instances:
@@ -233,7 +235,7 @@ def plan_drain(
 def _place_with_affinity_unit(
     spec: RequestSpec,
     movers: Sequence[Instance],
-    working: Mapping[HostName, HostState],
+    placer: Placer,
     placements: Mapping[str, Placement],
 ) -> Placement:
     """Place ``spec.instance``; the first member of an unpinned affinity group picks a host
@@ -244,7 +246,7 @@ def _place_with_affinity_unit(
             continue
         members = [m for m in movers if group.id in m.server_groups and m.id not in placements]
         if len(members) > 1:
-            unit = select_destination(replace(spec, instance=_as_unit(instance, members)), working)
+            unit = placer.select(replace(spec, instance=_as_unit(instance, members)))
             if unit.host is not None:
                 # The host has room for the whole group, so it has room for this member.
                 _, _, detail = unit.reason.partition(": ")
@@ -253,4 +255,4 @@ def _place_with_affinity_unit(
                     f"'{group.name}', {detail}"
                 )
                 return Placement(unit.host, reason, unit.rejections)
-    return select_destination(spec, working)
+    return placer.select(spec)

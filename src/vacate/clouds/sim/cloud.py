@@ -253,10 +253,11 @@ class SimCloud:
             if not MigrationStatus(t.status).is_terminal and t.status != MigrationStatus.FINISHED
         }
 
-    def _host_states(self, state: SimState) -> dict[HostName, HostState]:
+    def _host_states(self, state: SimState, only: str | None = None) -> dict[HostName, HostState]:
         """Usage as the cloud's scheduler sees it: in-flight moves hold room on the destination."""
+        hosts = state.hosts.values() if only is None else [state.hosts[only]]
         return build_host_states(
-            state.hosts.values(), state.instances.values(), {}, inflight=self._inflight(state)
+            hosts, state.instances.values(), {}, inflight=self._inflight(state)
         )
 
     def _place(self, state: SimState, inst: Instance, source: str | None, dest: str | None) -> str:
@@ -273,6 +274,10 @@ class SimCloud:
                 inflight=self._inflight(state),
             ),
         )
+        if dest is not None and dest in state.hosts:  # a fit on the target is the answer
+            quick = select_destination(spec, self._host_states(state, only=dest))
+            if quick.host is not None:
+                return quick.host
         placement = select_destination(spec, self._host_states(state))
         if placement.host is None:
             raise Conflict(placement.reason)

@@ -197,9 +197,9 @@ class FileState:
         self._inode: int | None = None
         self._cached: SimState | None = None
         self._generation = -1
-        #: JSON of the migrations not yet ended, as last written: those change in place.
-        self._open_transfers: dict[str, str] = {}
-        self._scalars = ""
+        #: The migrations not yet ended, as last written: those change in place.
+        self._open_transfers: dict[str, dict[str, Any]] = {}
+        self._scalars: dict[str, Any] = {}
 
     @property
     def legacy_path(self) -> Path:
@@ -321,13 +321,13 @@ class FileState:
                 keys |= {
                     k
                     for k, doc in self._open_transfers.items()
-                    if k in records and rows.dump(records[k].to_dict()) != doc
+                    if k in records and records[k].to_dict() != doc
                 }
             if keys or records.deleted:
                 rows.write_rows(db, table, (records[k] for k in keys), records.deleted)
                 wrote = True
         scalars = state.scalars()
-        if wrote or rows.dump(scalars) != self._scalars:
+        if wrote or scalars != self._scalars:
             rows.write_meta(db, scalars)
             wrote = True
         return wrote
@@ -341,9 +341,9 @@ class FileState:
                 setattr(state, table, records)
             records.settle()
         self._open_transfers = {
-            k: rows.dump(t.to_dict()) for k, t in state.transfers.items() if t.status not in _ENDED
+            k: t.to_dict() for k, t in state.transfers.items() if t.status not in _ENDED
         }
-        self._scalars = rows.dump(state.scalars())
+        self._scalars = state.scalars()
         self._cached = state
 
 
