@@ -53,8 +53,8 @@ TABLES: dict[str, tuple[str, Any, Any]] = {
 
 def read_table(db: sqlite3.Connection, table: str) -> TrackedDict[Any, Any]:
     _, _, decode = TABLES[table]
-    rows = db.execute(f"SELECT doc FROM {table}").fetchall()
-    records = (decode(json.loads(doc)) for (doc,) in rows)
+    docs = [doc for (doc,) in db.execute(f"SELECT doc FROM {table}")]
+    records = (decode(d) for d in json.loads("[" + ",".join(docs) + "]"))  # one parse, not N
     key = "name" if table == "hosts" else "id"
     return TrackedDict({getattr(r, key): r for r in records})
 
