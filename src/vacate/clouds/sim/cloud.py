@@ -146,7 +146,8 @@ class SimCloud:
         if to <= state.now:
             return
         active = [t for t in state.transfers.values() if not MigrationStatus(t.status).is_terminal]
-        nic = {name: h.nic_bytes_per_s for name, h in state.hosts.items()}
+        ends = {name for t in active for name in (t.source, t.dest) if name in state.hosts}
+        nic = {name: state.hosts[name].nic_bytes_per_s for name in ends}  # not every host's
         tr.advance(
             active, nic, state.now, to, self._params, on_finish=lambda t: self._on_finish(state, t)
         )
