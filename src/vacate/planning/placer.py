@@ -19,7 +19,13 @@ from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import GroupPolicy, HostName
 from vacate.planning.filters import DEFAULT_FILTERS, FilterResult, RequestSpec, get_filters
 from vacate.planning.hoststate import HostState
-from vacate.planning.scheduler import Placement, Rejection, first_failure
+from vacate.planning.scheduler import (
+    Placement,
+    chosen,
+    first_failure,
+    no_valid_host,
+    rejections_of,
+)
 from vacate.planning.weighers import Weigher, get_weighers, normalise
 
 Inputs = tuple[float, ...]
@@ -104,19 +110,11 @@ class _Kind:
         else:
             del self.removed[failure[0]][name]
 
-    def answer(self, spec: RequestSpec, any_hosts: bool) -> Placement:
-        rejections = []
-        for index in sorted(self.removed):
-            results = self.removed[index]
-            if results:
-                first = results[min(results)]
-                rejections.append(Rejection(first.filter, len(results), first.detail))
-        what = spec.instance.name
+    def answer(self, spec: RequestSpec, states: Mapping[HostName, HostState]) -> Placement:
+        removed = {i: (len(r), r[min(r)]) for i, r in self.removed.items() if r}
+        rejections = rejections_of(spec, states, removed)
         if not self.valid_count:
-            if not any_hosts:
-                return Placement(None, f"no valid host for {what}: no hosts to consider", ())
-            summary = "; ".join(r.describe() for r in rejections)
-            return Placement(None, f"no valid host for {what}: {summary}", tuple(rejections))
+            return no_valid_host(spec, states, rejections)
         distinct = list(self.valid)
         totals = [0.0 for _ in distinct]
         for position, weigher in enumerate(self.weighers):
@@ -125,9 +123,7 @@ class _Kind:
         score, best = max(
             (t, _Desc(min(self.valid[d]))) for t, d in zip(totals, distinct, strict=True)
         )
-        noun = "host" if self.valid_count == 1 else "hosts"
-        reason = f"{best.name}: best of {self.valid_count} valid {noun} (weight {score:.2f})"
-        return Placement(best.name, reason, tuple(rejections))
+        return chosen(best.name, self.valid_count, score, rejections)
 
 
 class _Desc:
@@ -174,4 +170,4 @@ class Placer:
             for name in set(self._log[kind.synced :]):
                 kind.look(name, self.states[name], spec, self._filters)
         kind.synced = len(self._log)
-        return kind.answer(spec, bool(self.states))
+        return kind.answer(spec, self.states)

@@ -72,21 +72,46 @@ def select_destination(
             passed.append(host_states[name])
         else:
             removed.setdefault(failure[0], []).append(failure[1])
-    rejections = tuple(
-        Rejection(filter=results[0].filter, hosts=len(results), example=results[0].detail)
-        for _, results in sorted(removed.items())
+    rejections = rejections_of(
+        spec, host_states, {i: (len(results), results[0]) for i, results in removed.items()}
     )
-    what = spec.instance.name
     if not passed:
-        if not host_states:
-            return Placement(None, f"no valid host for {what}: no hosts to consider", ())
-        summary = "; ".join(r.describe() for r in rejections)
-        return Placement(None, f"no valid host for {what}: {summary}", rejections)
+        return no_valid_host(spec, host_states, rejections)
     ranked = weigh(passed, spec, weighers)
     best, score = ranked[0]
-    noun = "host" if len(ranked) == 1 else "hosts"
-    reason = f"{best.name}: best of {len(ranked)} valid {noun} (weight {score:.2f})"
-    return Placement(best.name, reason, rejections)
+    return chosen(best.name, len(ranked), score, rejections)
+
+
+# -- the answer's wording, shared by every way of reaching it (here and ``placer``) ------------
+
+
+def rejections_of(
+    spec: RequestSpec,
+    host_states: Mapping[HostName, HostState],
+    removed: Mapping[int, tuple[int, FilterResult]],
+) -> tuple[Rejection, ...]:
+    """``removed``: filter position → (hosts it removed, the result of the first by name)."""
+    return tuple(
+        Rejection(filter=first.filter, hosts=count, example=first.detail)
+        for _, (count, first) in sorted(removed.items())
+    )
+
+
+def no_valid_host(
+    spec: RequestSpec, host_states: Mapping[HostName, HostState], rejections: tuple[Rejection, ...]
+) -> Placement:
+    what = spec.instance.name
+    if not host_states:
+        return Placement(None, f"no valid host for {what}: no hosts to consider", ())
+    summary = "; ".join(r.describe() for r in rejections)
+    return Placement(None, f"no valid host for {what}: {summary}", rejections)
+
+
+def chosen(
+    host: HostName, valid: int, score: float, rejections: tuple[Rejection, ...]
+) -> Placement:
+    noun = "host" if valid == 1 else "hosts"
+    return Placement(host, f"{host}: best of {valid} valid {noun} (weight {score:.2f})", rejections)
 
 
 def _select_target(spec: RequestSpec, host_states: Mapping[HostName, HostState]) -> Placement:
