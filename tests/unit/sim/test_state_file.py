@@ -136,3 +136,31 @@ def test_an_instance_deleted_in_a_session_is_gone_from_the_file(tmp_path: Path) 
     gone = cloud.list_instances()[0].id
     cloud.delete_instance(InstanceId(gone))
     assert gone not in _docs(path, "instances")
+
+
+def test_threads_sharing_one_holder_take_turns_and_every_change_lands(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "sim.db"
+    FileState(path).write(generate(hosts=4, instances=10, seed=2))
+    holder = FileState(path)
+    errors: list[BaseException] = []
+
+    def bump() -> None:
+        try:
+            for _ in range(50):
+                with holder.session() as state:
+                    state.next_id += 1
+        except BaseException as exc:  # pragma: no cover - what the test looks for
+            errors.append(exc)
+
+    with FileState(path).session() as state:
+        start = state.next_id
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with FileState(path).session() as state:
+        assert state.next_id == start + 200

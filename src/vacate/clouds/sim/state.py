@@ -13,6 +13,7 @@ import contextlib
 import math
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +194,7 @@ class FileState:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._mutex = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._inode: int | None = None
         self._cached: SimState | None = None
@@ -210,6 +212,10 @@ class FileState:
 
     def write(self, state: SimState) -> None:
         """Replace the state (``sim init``): built beside the file, then renamed over it."""
+        with self._mutex:
+            self._write(state)
+
+    def _write(self, state: SimState) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
         tmp.unlink(missing_ok=True)
@@ -230,6 +236,12 @@ class FileState:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[SimState]:
+        # One connection per holder: threads of one process (a server's requests, its worker)
+        # take turns on it; processes take turns on the database's write lock.
+        with self._mutex:
+            yield from self._session()
+
+    def _session(self) -> Iterator[SimState]:
         db = self._open()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -302,7 +314,7 @@ class FileState:
         from vacate.clouds.sim.legacy import JsonFileState
 
         state = JsonFileState(self.legacy_path).load()
-        self.write(state)
+        self._write(state)
         self.legacy_path.rename(self.legacy_path.with_name(self.legacy_path.name + ".migrated"))
 
     # ------------------------------------------------------------------ save
