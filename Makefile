@@ -58,6 +58,7 @@ test: lint $(NOVA_STAMP) chromium
 
 bench: $(STAMP)
 	$(BIN)/python bench/drain.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

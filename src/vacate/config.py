@@ -32,7 +32,7 @@ class Settings:
 
     @property
     def sim_path(self) -> Path:
-        return self.home / "sim-cloud.json"
+        return self.home / "sim-cloud.db"
 
 
 def parse_speed(text: str) -> float | None:

@@ -66,34 +66,47 @@ READS_THE_CLOUD = [a for a in COMMANDS if a[0] not in {"job", "serve", *STORE_ON
 def test_a_damaged_cloud_file_is_named_by_every_command_that_reads_the_cloud(
     small_cloud: Vacate, args: tuple[str, ...]
 ) -> None:
-    cloud = small_cloud.home / "sim-cloud.json"
-    cloud.write_text('{"version": 1, "hosts": [')
-    assert_one_line_refusal(small_cloud, args, "sim-cloud.json")
-    assert cloud.read_text() == '{"version": 1, "hosts": ['
+    cloud = small_cloud.home / "sim-cloud.db"
+    cloud.write_bytes(b"\x00garbage" * 100)
+    assert_one_line_refusal(small_cloud, args, "sim-cloud.db")
+    assert cloud.read_bytes() == b"\x00garbage" * 100
+
+
+def test_a_damaged_cloud_file_of_the_old_format_is_named_and_left_as_it_is(
+    small_cloud: Vacate,
+) -> None:
+    (small_cloud.home / "sim-cloud.db").unlink()
+    old = small_cloud.home / "sim-cloud.json"
+    old.write_text('{"version": 1, "hosts": [')
+    assert_one_line_refusal(small_cloud, ("host", "list"), "sim-cloud.json")
+    assert old.read_text() == '{"version": 1, "hosts": ['
+    assert not (small_cloud.home / "sim-cloud.db").exists()
 
 
 @pytest.mark.parametrize("speed", ["inf", "nan"])
 def test_a_bad_speed_is_refused_by_every_command_before_it_reaches_the_cloud(
     small_cloud: Vacate, speed: str
 ) -> None:
-    before = (small_cloud.home / "sim-cloud.json").read_text()
+    before = (small_cloud.home / "sim-cloud.db").read_bytes()
     for args in COMMANDS:
         assert_one_line_refusal(
             small_cloud, args, "VACATE_SIM_SPEED", env_extra={"VACATE_SIM_SPEED": speed}
         )
-    assert (small_cloud.home / "sim-cloud.json").read_text() == before
+    assert (small_cloud.home / "sim-cloud.db").read_bytes() == before
 
 
 def test_a_hand_damaged_host_in_the_cloud_file_is_refused_before_anything_moves(
     small_cloud: Vacate,
 ) -> None:
     import json
+    import sqlite3
 
-    cloud = small_cloud.home / "sim-cloud.json"
-    state = json.loads(cloud.read_text())
-    for host in state["hosts"]:
-        host["nic_bytes_per_s"] = 0
-    cloud.write_text(json.dumps(state))
+    with sqlite3.connect(small_cloud.home / "sim-cloud.db") as db:
+        for name, doc in db.execute("SELECT name, doc FROM hosts").fetchall():
+            host = json.loads(doc)
+            host["nic_bytes_per_s"] = 0
+            db.execute("UPDATE hosts SET doc = ? WHERE name = ?", (json.dumps(host), name))
+        db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
 
     assert_one_line_refusal(
         small_cloud, ("host", "maintenance", "enable", "h1", "--reason", "x"), "NIC speed"

@@ -8,14 +8,6 @@ from vacate.domain.jobs import Job, JobOptions, Method, Task, Verdict
 from vacate.domain.model import HostName
 from vacate.engine.snapshot import CloudSnapshot
 from vacate.planning.preflight import DrainPlan, PlanItem, plan_drain
-from vacate.ports.cloud import Cloud
-
-
-def stream_bandwidth(cloud: Cloud, nic_bytes_per_s: float) -> float | None:
-    """What one migration from a host can send: its NIC, capped by the per-stream limit."""
-    cap = cloud.capabilities.stream_bytes_per_s
-    rates = [r for r in (nic_bytes_per_s, cap) if r]
-    return min(rates) if rates else None
 
 
 def plan_for(snapshot: CloudSnapshot, host: str, options: JobOptions) -> DrainPlan:
@@ -28,7 +20,8 @@ def plan_for(snapshot: CloudSnapshot, host: str, options: JobOptions) -> DrainPl
         host_states=states,
         groups=snapshot.groups,
         options=options,
-        bandwidth=stream_bandwidth(snapshot.cloud, source.nic_bytes_per_s),
+        bandwidth=source.nic_bytes_per_s or None,
+        stream_cap=snapshot.cloud.capabilities.stream_bytes_per_s,
     )
 
 

@@ -285,16 +285,22 @@ def drain_lower_bound(
     workloads: Iterable[Workload],
     source_nic_bytes_per_s: float,
     stream_cap_bytes_per_s: float,
+    *,
+    setup_s: float = 0.0,
 ) -> float:
-    """``max(Σ touched / B_source, max touched / min(B_stream, B_source))`` in seconds.
+    """``setup + max(Σ touched / B_source, max touched / min(B_stream, B_source))`` in seconds.
 
-    No drain of the source can beat it: everything leaves through one NIC, and the largest
-    guest goes through one stream at most. A drain's efficiency is this over its makespan.
+    What no schedule can avoid: every guest sends its touched bytes at least once, all of them
+    through the source NIC, the largest through one stream at most; and no byte moves before a
+    migration's setup. Nothing a schedule could avoid (re-sent passes, idle links) is counted, so
+    a drain's efficiency (this over its makespan) is at most 1.
     """
     if source_nic_bytes_per_s <= 0 or stream_cap_bytes_per_s <= 0:
         raise ValueError("bandwidths must be positive")
+    if setup_s < 0:
+        raise ValueError("setup_s must be >= 0")
     touched = [w.touched_bytes for w in workloads]
     if not touched:
         return 0.0
     stream = min(stream_cap_bytes_per_s, source_nic_bytes_per_s)
-    return max(sum(touched) / source_nic_bytes_per_s, max(touched) / stream)
+    return setup_s + max(sum(touched) / source_nic_bytes_per_s, max(touched) / stream)

@@ -97,6 +97,9 @@ class HostState:
         )
 
 
+_NONE: Mapping[GroupId, int] = MappingProxyType({})
+
+
 def build_host_states(
     hosts: Iterable[Host],
     instances: Iterable[Instance],
@@ -110,19 +113,37 @@ def build_host_states(
     ignored (they cannot affect a placement on a host we know). A move in flight (``inflight``:
     instance → destination) holds room on its destination too, as placement does in a cloud.
     """
+    hosts_list = list(hosts)
     instances = list(instances)
+    # Summed in plain counters, then one state per host: the same as adding the instances one
+    # by one with ``with_instance``, without a new state per instance (clouds are large).
+    usage: dict[HostName, list[int]] = {host.name: [0, 0, 0, 0] for host in hosts_list}
+    members: dict[HostName, dict[GroupId, int]] = {}
+    for instance in instances:
+        if not holds_resources(instance) or instance.host not in usage:
+            continue
+        assert instance.host is not None  # holds_resources checked it; for mypy
+        used, flavor = usage[instance.host], instance.flavor
+        used[0] += flavor.vcpus
+        used[1] += flavor.ram_mb
+        used[2] += flavor.disk_gb
+        used[3] += 1
+        if instance.server_groups:
+            counts = members.setdefault(instance.host, {})
+            for group in instance.server_groups:
+                counts[group] = counts.get(group, 0) + 1
     states = {
         host.name: HostState(
             host=host,
             maintenance=maintenance.get(host.name, MaintenanceState.OPERATIONAL),
+            vcpus_used=max(0, usage[host.name][0]),
+            ram_mb_used=max(0, usage[host.name][1]),
+            disk_gb_used=max(0, usage[host.name][2]),
+            instance_count=usage[host.name][3],
+            group_members=MappingProxyType(members[host.name]) if host.name in members else _NONE,
         )
-        for host in hosts
+        for host in hosts_list
     }
-    for instance in instances:
-        if not holds_resources(instance) or instance.host not in states:
-            continue
-        assert instance.host is not None  # holds_resources checked it; for mypy
-        states[instance.host] = states[instance.host].with_instance(instance)
     by_id = {i.id: i for i in instances}
     for instance_id, dest in (inflight or {}).items():
         moving = by_id.get(instance_id)

@@ -34,8 +34,9 @@ from vacate.domain.model import (
 from vacate.planning.estimate import live_migration_seconds
 from vacate.planning.filters import RequestSpec
 from vacate.planning.hoststate import HostState
+from vacate.planning.placer import Placer
 from vacate.planning.policy import decide, is_live_guest
-from vacate.planning.scheduler import Placement, select_destination
+from vacate.planning.scheduler import Placement
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +102,9 @@ class DrainPlan:
         return f"{text}; ready"
 
 
+_NOWHERE = Placement(None, "", ())
+
+
 def _hard_groups(instance: Instance, groups: Mapping[GroupId, ServerGroup]) -> list[ServerGroup]:
     found = (groups.get(g) for g in instance.server_groups)
     return [g for g in found if g is not None and g.is_hard]
@@ -132,14 +136,32 @@ def _as_unit(instance: Instance, members: Sequence[Instance]) -> Instance:
     return replace(instance, flavor=flavor)
 
 
-def _estimate(instance: Instance, verdict: Verdict, bandwidth: float | None) -> float | None:
-    """Live migrations only; a guest without a workload is assumed idle with all RAM touched."""
-    if verdict is not Verdict.LIVE or not bandwidth or bandwidth <= 0:
+@dataclass(frozen=True, kw_only=True)
+class _Link:
+    """The source NIC as the drain will share it: ``streams`` migrations at once, each held
+    to the per-stream cap."""
+
+    nic: float
+    streams: int
+    cap: float
+
+    @property
+    def share(self) -> float:
+        return min(self.cap, self.nic / self.streams)
+
+
+def _estimate(instance: Instance, verdict: Verdict, link: _Link | None) -> float | None:
+    """Live migrations only, at their fair share of the source NIC (convergence is judged
+    there: a guest that outpaces its share while the others send never converges alone);
+    a guest without a workload is assumed idle with all RAM touched."""
+    if verdict is not Verdict.LIVE or link is None:
         return None
     workload = instance.workload or Workload(
         touched_bytes=instance.flavor.ram_mb * MIB, dirty_rate=0.0, wss_bytes=0.0
     )
-    return live_migration_seconds(workload, bandwidth)
+    return live_migration_seconds(
+        workload, link.nic, streams=link.streams, stream_cap_bytes_per_s=link.cap
+    )
 
 
 def plan_drain(
@@ -151,12 +173,15 @@ def plan_drain(
     options: JobOptions,
     az: str | None = None,
     bandwidth: float | None = None,
+    stream_cap: float | None = None,
 ) -> DrainPlan:
     """The whole drain of ``source`` decided at once (see the module doc).
 
     ``instances`` are the instances on ``source``; ``host_states`` describe every host,
     including the source and including these instances' current usage. ``bandwidth`` (bytes/s)
-    defaults to the source host's NIC speed when known; without it no time is estimated.
+    defaults to the source host's NIC speed when known; without it no time is estimated. It is
+    shared by as many live migrations as the limits let run at once, each held to
+    ``stream_cap`` (bytes/s, none by default).
     """
     if bandwidth is None and source in host_states:
         bandwidth = host_states[source].host.nic_bytes_per_s or None
@@ -173,7 +198,8 @@ def plan_drain(
         (i for i in instances if decided[i.id][0].moves),
         key=lambda i: (not _hard_groups(i, groups), -i.flavor.ram_mb, i.name),
     )
-    working = dict(host_states)
+    placer = Placer(host_states)
+    working = placer.states
     placements: dict[str, Placement] = {}
     for instance in movers:
         group_hosts = _group_hosts(instance, working, source)
@@ -185,11 +211,25 @@ def plan_drain(
             target=options.target,
             group_hosts=group_hosts,
         )
-        placement = _place_with_affinity_unit(spec, movers, working, placements)
+        placement = _place_with_affinity_unit(spec, movers, placer, placements)
         placements[instance.id] = placement
         if placement.host is not None:
-            working[placement.host] = working[placement.host].with_instance(instance)
+            placer.update(placement.host, working[placement.host].with_instance(instance))
 
+    live = sum(
+        1
+        for i in instances
+        if decided[i.id][0] is Verdict.LIVE and placements.get(i.id, _NOWHERE).host is not None
+    )
+    link = (
+        _Link(
+            nic=bandwidth,
+            streams=max(1, min(options.max_parallel, options.max_per_source, live)),
+            cap=stream_cap or math.inf,
+        )
+        if bandwidth and bandwidth > 0
+        else None
+    )
     drafts: list[PlanItem] = []
     for instance in instances:
         verdict, reason = decided[instance.id]
@@ -200,10 +240,11 @@ def plan_drain(
                 verdict, reason = Verdict.BLOCKED, placement.reason
             else:
                 destination, reason = placement.host, f"{reason}; to {placement.reason}"
-        estimate = _estimate(instance, verdict, bandwidth) if destination else None
-        if destination and verdict is Verdict.LIVE and bandwidth and estimate is None:
+        estimate = _estimate(instance, verdict, link) if destination else None
+        if destination and verdict is Verdict.LIVE and link is not None and estimate is None:
+            shared = f", {link.streams} streams sharing the source NIC" if link.streams > 1 else ""
             reason += (
-                f"; pre-copy will not converge at {bandwidth / MIB:.0f} MiB/s "
+                f"; pre-copy will not converge at {link.share / MIB:.0f} MiB/s{shared} "
                 "(dirty rate too high): expect escalation"
             )
         drafts.append(
@@ -233,7 +274,7 @@ def plan_drain(
 def _place_with_affinity_unit(
     spec: RequestSpec,
     movers: Sequence[Instance],
-    working: Mapping[HostName, HostState],
+    placer: Placer,
     placements: Mapping[str, Placement],
 ) -> Placement:
     """Place ``spec.instance``; the first member of an unpinned affinity group picks a host
@@ -244,7 +285,7 @@ def _place_with_affinity_unit(
             continue
         members = [m for m in movers if group.id in m.server_groups and m.id not in placements]
         if len(members) > 1:
-            unit = select_destination(replace(spec, instance=_as_unit(instance, members)), working)
+            unit = placer.select(replace(spec, instance=_as_unit(instance, members)))
             if unit.host is not None:
                 # The host has room for the whole group, so it has room for this member.
                 _, _, detail = unit.reason.partition(": ")
@@ -253,4 +294,4 @@ def _place_with_affinity_unit(
                     f"'{group.name}', {detail}"
                 )
                 return Placement(unit.host, reason, unit.rejections)
-    return select_destination(spec, working)
+    return placer.select(spec)

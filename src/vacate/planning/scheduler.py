@@ -42,7 +42,7 @@ class Placement:
         return self.host is not None
 
 
-def _first_failure(
+def first_failure(
     host: HostState, spec: RequestSpec, filters: Sequence[Filter]
 ) -> tuple[int, FilterResult] | None:
     """The position and result of the first filter ``host`` fails, or ``None``."""
@@ -61,31 +61,89 @@ def select_destination(
     weighers: Sequence[Weigher] | None = None,
 ) -> Placement:
     """The best host for ``spec`` among ``host_states`` (looked at in name order)."""
+    if filters is None and weighers is None and spec.target is not None:
+        return _select_target(spec, host_states)
     chosen_filters = get_filters(DEFAULT_FILTERS) if filters is None else list(filters)
     passed: list[HostState] = []
     removed: dict[int, list[FilterResult]] = {}
     for name in sorted(host_states):
-        failure = _first_failure(host_states[name], spec, chosen_filters)
+        failure = first_failure(host_states[name], spec, chosen_filters)
         if failure is None:
             passed.append(host_states[name])
         else:
             removed.setdefault(failure[0], []).append(failure[1])
-    # The hosts that are not the destination asked for are a reason only for an operator's
-    # --target, or when the destination is not a host at all.
-    unknown_target = spec.target is not None and spec.target not in host_states
-    rejections = tuple(
-        Rejection(filter=results[0].filter, hosts=len(results), example=results[0].detail)
-        for _, results in sorted(removed.items())
-        if results[0].filter != "TargetHostFilter" or spec.target_requested or unknown_target
+    rejections = rejections_of(
+        spec, host_states, {i: (len(results), results[0]) for i, results in removed.items()}
     )
-    what = spec.instance.name
     if not passed:
-        if not host_states:
-            return Placement(None, f"no valid host for {what}: no hosts to consider", ())
-        summary = "; ".join(r.describe() for r in rejections)
-        return Placement(None, f"no valid host for {what}: {summary}", rejections)
+        return no_valid_host(spec, host_states, rejections)
     ranked = weigh(passed, spec, weighers)
     best, score = ranked[0]
-    noun = "host" if len(ranked) == 1 else "hosts"
-    reason = f"{best.name}: best of {len(ranked)} valid {noun} (weight {score:.2f})"
-    return Placement(best.name, reason, rejections)
+    return chosen(best.name, len(ranked), score, rejections)
+
+
+# -- the answer's wording, shared by every way of reaching it (here and ``placer``) ------------
+
+
+def rejections_of(
+    spec: RequestSpec,
+    host_states: Mapping[HostName, HostState],
+    removed: Mapping[int, tuple[int, FilterResult]],
+) -> tuple[Rejection, ...]:
+    """``removed``: filter position → (hosts it removed, the result of the first by name).
+
+    The hosts that are not the destination asked for are a reason only for an operator's
+    --target, or when the destination is not a host at all."""
+    unknown_target = spec.target is not None and spec.target not in host_states
+    return tuple(
+        Rejection(filter=first.filter, hosts=count, example=first.detail)
+        for _, (count, first) in sorted(removed.items())
+        if first.filter != "TargetHostFilter" or spec.target_requested or unknown_target
+    )
+
+
+def no_valid_host(
+    spec: RequestSpec, host_states: Mapping[HostName, HostState], rejections: tuple[Rejection, ...]
+) -> Placement:
+    what = spec.instance.name
+    if not host_states:
+        return Placement(None, f"no valid host for {what}: no hosts to consider", ())
+    summary = "; ".join(r.describe() for r in rejections)
+    return Placement(None, f"no valid host for {what}: {summary}", rejections)
+
+
+def chosen(
+    host: HostName, valid: int, score: float, rejections: tuple[Rejection, ...]
+) -> Placement:
+    noun = "host" if valid == 1 else "hosts"
+    return Placement(host, f"{host}: best of {valid} valid {noun} (weight {score:.2f})", rejections)
+
+
+def _select_target(spec: RequestSpec, host_states: Mapping[HostName, HostState]) -> Placement:
+    """``select_destination`` with a target and the default filters, without running them on
+    every host: any other host fails the SourceHostFilter (the source) or the TargetHostFilter,
+    so only the target is checked in full and the others are counted (same answer, by name)."""
+    filters = get_filters(DEFAULT_FILTERS)
+    source_at, target_at = (
+        DEFAULT_FILTERS.index("SourceHostFilter"),
+        DEFAULT_FILTERS.index("TargetHostFilter"),
+    )
+    removed: dict[int, tuple[int, FilterResult]] = {}
+    if spec.source is not None and spec.source in host_states and spec.source != spec.target:
+        removed[source_at] = (1, filters[source_at](host_states[spec.source], spec))
+    others = [n for n in host_states if n != spec.target and n != spec.source]
+    if others:
+        removed[target_at] = (len(others), filters[target_at](host_states[min(others)], spec))
+    passed: list[HostState] = []
+    if spec.target is not None and spec.target in host_states:
+        target = host_states[spec.target]
+        failure = first_failure(target, spec, filters)
+        if failure is None:
+            passed.append(target)
+        else:  # never the Target filter; the Source filter only when the source is the target
+            removed[failure[0]] = (1, failure[1])
+    rejections = rejections_of(spec, host_states, removed)
+    if not passed:
+        return no_valid_host(spec, host_states, rejections)
+    best, score = weigh(passed, spec)[0]
+    return chosen(best.name, 1, score, rejections)

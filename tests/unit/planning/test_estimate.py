@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vacate.domain.model import GIB, MIB, Workload
 from vacate.planning.estimate import (
@@ -174,3 +176,39 @@ def test_a_stuck_guest_is_walked_quickly_to_a_late_switch() -> None:
     assert e.passes == 3600
     assert e.total_s == pytest.approx(5.0 + 3600.5 + 0.2 + 1.0)
     assert e.sent_bytes == pytest.approx((3600.5 + 1.0) * GIB)
+
+
+def test_the_drain_bound_counts_one_setup_before_the_first_byte() -> None:
+    workloads = [Workload(touched_bytes=GIB, dirty_rate=0, wss_bytes=0)] * 2
+    assert drain_lower_bound(workloads, GIB, GIB, setup_s=5.0) == pytest.approx(5.0 + 2.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(64, 16384),  # touched MiB
+            st.floats(0, 2000),  # dirty MiB/s
+            st.floats(16, 8192),  # working set MiB
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from([10, 25, 100]),  # NIC Gbit
+    st.integers(1, 12),  # streams at once
+)
+def test_the_drain_bound_is_never_above_a_schedule_the_model_can_run(
+    guests: list[tuple[float, float, float]], nic_gbit: int, streams: int
+) -> None:
+    nic, cap = nic_gbit * 1e9 / 8, 1.1 * GIB
+    workloads = [
+        Workload(touched_bytes=t * MIB, dirty_rate=d * MIB, wss_bytes=s * MIB) for t, d, s in guests
+    ]
+    bound = drain_lower_bound(workloads, nic, cap, setup_s=5.0)
+    # ``streams`` at a time, each at its fair share, in waves: never faster than the bound.
+    network = Network(source_nic_bytes_per_s=nic, streams=streams, stream_cap_bytes_per_s=cap)
+    runs = [estimate_live(w, network, Controls(post_copy_after_s=30.0)) for w in workloads]
+    assert all(r.total_s is not None for r in runs)
+    waves = [runs[i : i + streams] for i in range(0, len(runs), streams)]
+    makespan = sum(max(r.total_s or 0.0 for r in wave) for wave in waves)
+    assert bound <= makespan * (1 + 1e-9)

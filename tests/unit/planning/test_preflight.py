@@ -243,7 +243,8 @@ def test_order_is_longest_estimated_migration_first_and_non_movers_last() -> Non
         "big", "mid-a", "mid-b", "small", "gone", "sus",
     ]  # fmt: skip
     assert [i.order for i in p.items] == [1, 2, 3, 4, 5, 6]
-    assert p.item("big").estimate_s == pytest.approx(5.0 + 20.0)
+    # Four live migrations share the 100 MiB/s: each is estimated at its 25 MiB/s.
+    assert p.item("big").estimate_s == pytest.approx(5.0 + 80.0)
     assert p.item("gone").estimate_s is None
 
 
@@ -259,8 +260,22 @@ def test_unknown_durations_start_first_and_non_convergence_is_flagged() -> None:
     )
     assert [i.instance.name for i in p.items] == ["hot", "off", "idle"]
     assert p.item("hot").estimate_s is None
-    assert "will not converge at 100 MiB/s" in p.item("hot").reason
+    assert "will not converge at 50 MiB/s, 2 streams sharing" in p.item("hot").reason
     assert p.item("off").estimate_s is None
+
+
+def test_convergence_is_judged_at_the_fair_share_of_the_source_nic() -> None:
+    guests = [vm("warm", workload=_hot(512, dirty_mib=70)), vm("idle", workload=_hot(100))]
+    together = plan(guests, [host("c2", ram_mb=65536)], bandwidth=100 * MIB)
+    alone = plan(
+        guests,
+        [host("c2", ram_mb=65536)],
+        bandwidth=100 * MIB,
+        options=JobOptions(max_per_source=1),
+    )
+    assert together.item("warm").estimate_s is None  # 70 MiB/s dirtied, 50 MiB/s sent
+    assert "will not converge at 50 MiB/s" in together.item("warm").reason
+    assert alone.item("warm").estimate_s is not None  # one at a time: 100 MiB/s each
 
 
 def test_bandwidth_defaults_to_the_source_nic_and_a_guest_without_workload_sends_its_ram() -> None:

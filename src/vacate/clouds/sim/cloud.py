@@ -146,7 +146,8 @@ class SimCloud:
         if to <= state.now:
             return
         active = [t for t in state.transfers.values() if not MigrationStatus(t.status).is_terminal]
-        nic = {name: h.nic_bytes_per_s for name, h in state.hosts.items()}
+        ends = {name for t in active for name in (t.source, t.dest) if name in state.hosts}
+        nic = {name: state.hosts[name].nic_bytes_per_s for name in ends}  # not every host's
         tr.advance(
             active, nic, state.now, to, self._params, on_finish=lambda t: self._on_finish(state, t)
         )
@@ -253,10 +254,11 @@ class SimCloud:
             if not MigrationStatus(t.status).is_terminal and t.status != MigrationStatus.FINISHED
         }
 
-    def _host_states(self, state: SimState) -> dict[HostName, HostState]:
+    def _host_states(self, state: SimState, only: str | None = None) -> dict[HostName, HostState]:
         """Usage as the cloud's scheduler sees it: in-flight moves hold room on the destination."""
+        hosts = state.hosts.values() if only is None else [state.hosts[only]]
         return build_host_states(
-            state.hosts.values(), state.instances.values(), {}, inflight=self._inflight(state)
+            hosts, state.instances.values(), {}, inflight=self._inflight(state)
         )
 
     def _place(self, state: SimState, inst: Instance, source: str | None, dest: str | None) -> str:
@@ -274,6 +276,10 @@ class SimCloud:
                 inflight=self._inflight(state),
             ),
         )
+        if dest is not None and dest in state.hosts:  # a fit on the target is the answer
+            quick = select_destination(spec, self._host_states(state, only=dest))
+            if quick.host is not None:
+                return quick.host
         placement = select_destination(spec, self._host_states(state))
         if placement.host is None:
             raise Conflict(placement.reason)

@@ -21,6 +21,26 @@ from vacate.domain.model import (
 )
 
 
+def _by_value(kind: Any) -> Any:
+    """``kind(value)`` as a dict lookup (an Enum call is slow, and a cloud has many records);
+    an unknown value still raises ``ValueError``."""
+    members = {m.value: m for m in kind}
+
+    def parse(value: Any) -> Any:
+        try:
+            return members[value]
+        except (KeyError, TypeError):
+            return kind(value)
+
+    return parse
+
+
+_SERVICE_STATUS = _by_value(ServiceStatus)
+_SERVICE_STATE = _by_value(ServiceState)
+_VM_STATE = _by_value(VmState)
+_POWER_STATE = _by_value(PowerState)
+
+
 def host_to_dict(host: Host) -> dict[str, Any]:
     return {
         "name": host.name,
@@ -44,8 +64,8 @@ def host_from_dict(d: dict[str, Any]) -> Host:
     return Host(
         name=HostName(d["name"]),
         az=str(d.get("az", "nova")),
-        service_status=ServiceStatus(d.get("service_status", "enabled")),
-        state=ServiceState(d.get("state", "up")),
+        service_status=_SERVICE_STATUS(d.get("service_status", "enabled")),
+        state=_SERVICE_STATE(d.get("state", "up")),
         disabled_reason=d.get("disabled_reason"),
         forced_down=bool(d.get("forced_down", False)),
         vcpus=int(d["vcpus"]),
@@ -109,8 +129,8 @@ def instance_from_dict(d: dict[str, Any]) -> Instance:
         name=str(d["name"]),
         project=str(d.get("project", "demo")),
         flavor=flavor_from_dict(d["flavor"]),
-        vm_state=VmState(d.get("vm_state", "active")),
-        power_state=PowerState(d.get("power_state", "running")),
+        vm_state=_VM_STATE(d.get("vm_state", "active")),
+        power_state=_POWER_STATE(d.get("power_state", "running")),
         task_state=d.get("task_state"),
         host=HostName(d["host"]) if d.get("host") else None,
         server_groups=tuple(GroupId(g) for g in d.get("server_groups", ())),

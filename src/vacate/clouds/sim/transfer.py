@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from vacate.clouds.sim.network import Flow, Link, allocate
@@ -108,7 +108,10 @@ class Transfer:
     fail_at_fraction: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Field by field (``asdict`` deep-copies each value): saving a state calls this often.
+        d = {name: getattr(self, name) for name in _FIELD_NAMES}
+        d["pass_remaining"] = list(self.pass_remaining)
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Transfer:
@@ -119,6 +122,9 @@ class Transfer:
         values = dict(d)
         values["pass_remaining"] = [float(x) for x in values.get("pass_remaining", [])]
         return cls(**values)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Transfer))
 
 
 # -- constructors -----------------------------------------------------------------------------

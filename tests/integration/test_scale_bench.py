@@ -1,0 +1,47 @@
+"""The scale benchmark runs, and what it compares is the same work done two ways."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from vacate.clouds.sim.legacy import JsonFileState
+from vacate.clouds.sim.state import FileState
+from vacate.domain.jobs import JobOptions
+from vacate.engine import commands
+from vacate.engine.views import host_views
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
+
+
+def load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_scale", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_scale"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_database_and_the_old_json_file_show_the_same_hosts_and_plan(tmp_path: Path) -> None:
+    bench = load_bench()
+    state = bench.cloud(30, on_source=12)
+    views, plans = [], []
+    for holder in (FileState(tmp_path / "c.db"), JsonFileState(tmp_path / "c.json")):
+        holder.write(state)
+        ctx = bench.context(holder, tmp_path, type(holder).__name__)
+        views.append(host_views(ctx))
+        plans.append(commands.preflight(ctx, bench.SOURCE, JobOptions(reason="bench")))
+    assert views[0] == views[1]
+    assert plans[0] == plans[1]
+    assert len(views[0]) == 30 and plans[0].ok and len(plans[0].movable) == 12
+
+
+def test_a_drain_in_the_scale_benchmark_moves_every_instance_it_asks_to(tmp_path: Path) -> None:
+    bench = load_bench()
+    per_moved, moved = bench.drain(bench.cloud(20, on_source=8), tmp_path, 5, legacy=False)
+    assert moved == 5 and per_moved > 0
+    placer, every_host = bench.placements(bench.cloud(20, on_source=8), 4)
+    assert placer > 0 and every_host > 0
