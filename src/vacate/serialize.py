@@ -59,6 +59,7 @@ def task_to_dict(task: Task) -> dict[str, Any]:
         "instance_id": task.instance_id,
         "instance_name": task.instance_name,
         "state_before": task.state_before,
+        "power_before": task.power_before,
         "verdict": task.verdict.value,
         "status": task.status.value,
         "method": task.method.value if task.method else None,
@@ -112,6 +113,8 @@ def summary_to_dict(summary: DrainSummary) -> dict[str, Any]:
         "efficiency": summary.efficiency,
         "total_downtime_s": summary.total_downtime_s,
         "max_downtime_s": summary.max_downtime_s,
+        "evacuated": summary.evacuated,
+        "left_on_host": summary.left_on_host,
     }
 
 

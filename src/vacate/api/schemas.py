@@ -171,6 +171,8 @@ class TaskOut(_Strict):
     escalations: list[EscalationOut]
     outcome: Outcome | None
     reason: str
+    #: Host down: the power state the instance had before it was marked stopped.
+    power_before: str = ""
 
 
 class ActorOut(_Strict):
@@ -216,6 +218,9 @@ class DrainSummaryOut(_Strict):
     efficiency: float | None
     total_downtime_s: float
     max_downtime_s: float
+    #: Host down: instances evacuated, and those left on the failed host (each task says why).
+    evacuated: int = 0
+    left_on_host: int = 0
 
 
 class JobDetail(JobOut):

@@ -134,7 +134,7 @@ def results_table(job: Job) -> Table:
         outcome = t.outcome.value if t.outcome else t.status.value
         table.add_row(
             safe(t.instance_name),
-            t.state_before,
+            t.state_before + (f", {t.power_before}" if t.power_before else ""),
             t.method.value if t.method else "—",
             safe(t.source),
             safe(t.destination or "—"),
@@ -194,6 +194,16 @@ def print_summary(console: Console, summary: DrainSummary) -> None:
         f"moved {summary.moved}, failed {summary.failed}, "
         f"blocked {summary.blocked}, skipped {summary.skipped}"
     ]
+    if summary.evacuated or summary.left_on_host:
+        parts.append(
+            f"evacuated {summary.evacuated}"
+            + (
+                f", [bold yellow]{summary.left_on_host} left on the failed host "
+                "(each row says why)[/]"
+                if summary.left_on_host
+                else ""
+            )
+        )
     if summary.left_by_policy:
         parts.append(
             f"[bold yellow]{summary.left_by_policy} left on the host by policy, "
