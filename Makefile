@@ -46,6 +46,7 @@ test: lint $(NOVA_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/drain.py
+	$(BIN)/python bench/hostdown.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
