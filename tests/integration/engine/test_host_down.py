@@ -190,6 +190,16 @@ def test_a_capacity_shortfall_gives_each_instance_left_its_reason_and_loses_noth
     assert len(instances) == 5
     assert all(instances[t.instance_id].host == "src" for t in left)
 
+    # Room appears; a second report evacuates the rest and still knows they ran before.
+    with rig.cloud.session() as s:
+        for name in ("d2", "d3"):
+            s.hosts[name] = replace(s.hosts["d1"], name=HostName(name))
+    again = rig.run(hostdown.report_down(rig.ctx, "src", fenced=True, actor=ADMIN))
+    assert again.status is JobStatus.SUCCEEDED, again.message
+    assert {t.power_before for t in again.tasks} == {"running"}
+    assert all(i.power_state is PowerState.RUNNING for i in rig.instances().values())
+    assert all(i.host != "src" for i in rig.instances().values())
+
 
 def test_evacuation_goes_highest_priority_first_and_onto_reserved_hosts_first(
     make_rig: RigFactory,

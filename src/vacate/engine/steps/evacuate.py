@@ -11,17 +11,19 @@ there, and rebuilding it elsewhere would run it twice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from vacate.domain.errors import Conflict, NotFound, PermanentError, TemporaryError
 from vacate.domain.events import EventKind, Retry, TaskStarted
 from vacate.domain.jobs import JobPhase, Method, Outcome, Task, TaskStatus, Verdict
-from vacate.domain.model import HostName, InstanceId, PowerState, ServiceState
+from vacate.domain.model import GroupId, HostName, InstanceId, PowerState, ServiceState
 from vacate.engine.book import Book
 from vacate.engine.calls import refused
 from vacate.engine.steps.base import StepResult
 from vacate.engine.tick import Tick
 from vacate.planning.filters import group_hosts
+from vacate.planning.hoststate import HostState
 from vacate.planning.replacement import choose
 from vacate.planning.retry import DELETED
 from vacate.planning.scheduler import Placement
@@ -133,7 +135,13 @@ def _restore_power(book: Book, tick: Tick, task: Task) -> None:
     book.finish(task, Outcome.MOVED, f"evacuated to {task.destination}; {power}")
 
 
-def _place(tick: Tick, task: Task, states: dict, members: dict) -> Placement:  # type: ignore[type-arg]
+def _place(
+    tick: Tick,
+    task: Task,
+    states: Mapping[HostName, HostState],
+    members: Mapping[GroupId, frozenset[HostName]],
+) -> Placement:
+    """The first reserved host that fits, else the scheduler's best."""
     inst = tick.snapshot.instances[task.instance_id]
     placement: Placement | None = None
     for reserved in tick.job.options.reserved:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from vacate.domain.changes import Changes
 from vacate.domain.events import EventKind, Planned
-from vacate.domain.jobs import Job, JobPhase, JobStatus, Outcome, Task, Verdict
-from vacate.domain.model import Instance, PowerState, VmState
+from vacate.domain.jobs import Job, JobKind, JobPhase, JobStatus, Outcome, Task, Verdict
+from vacate.domain.model import Instance, InstanceId, PowerState, VmState
 from vacate.engine.record import close, finish_task, note
 from vacate.engine.steps.base import StepResult
 from vacate.engine.tick import Tick
@@ -23,14 +23,18 @@ from vacate.planning.priority import priority
 LEFT_ALONE = (VmState.SOFT_DELETED, VmState.DELETED, VmState.RESIZED, VmState.ERROR)
 
 
-def _task(job: Job, inst: Instance, order: int) -> Task:
+def _task(job: Job, inst: Instance, order: int, earlier: Task | None) -> Task:
     alone = inst.vm_state in LEFT_ALONE
+    # Marked by an earlier report of this host (left behind then): what it had before that.
+    state, power = inst.vm_state.value, inst.power_state.value
+    if earlier is not None and _marked(inst):
+        state, power = earlier.state_before, earlier.power_before
     return Task(
         job_id=job.id,
         instance_id=inst.id,
         instance_name=inst.name,
-        state_before=inst.vm_state.value,
-        power_before=inst.power_state.value,
+        state_before=state,
+        power_before=power,
         verdict=Verdict.SKIP if alone else Verdict.EVACUATE,
         source=job.host,
         order=order,
@@ -40,6 +44,17 @@ def _task(job: Job, inst: Instance, order: int) -> Task:
 
 def _marked(inst: Instance) -> bool:
     return inst.vm_state is VmState.STOPPED and inst.power_state is PowerState.SHUTDOWN
+
+
+def _earlier_tasks(tick: Tick) -> dict[InstanceId, Task]:
+    """The newest earlier host-down task of each instance of this host."""
+    found: dict[InstanceId, Task] = {}
+    for job in tick.store.list_jobs(host=tick.job.host, limit=20):  # newest first
+        if job.kind is JobKind.HOST_DOWN and job.id != tick.job.id:
+            for task in job.tasks:
+                if task.power_before:
+                    found.setdefault(task.instance_id, task)
+    return found
 
 
 @dataclass(frozen=True)
@@ -82,7 +97,8 @@ class MarkStopped:
         job = tick.job
         found = list(tick.snapshot.instances_on(job.host))
         ordered = sorted(found, key=lambda i: (-priority(i), i.name, i.id))
-        tasks = tuple(_task(job, inst, n) for n, inst in enumerate(ordered))
+        earlier = _earlier_tasks(tick)
+        tasks = tuple(_task(job, inst, n, earlier.get(inst.id)) for n, inst in enumerate(ordered))
         moving = sum(t.verdict is Verdict.EVACUATE for t in tasks)
         return Changes(new_tasks=tasks) + note(
             EventKind.JOB_PLANNED,
