@@ -31,6 +31,7 @@ _DRAINS = frozenset({JobKind.ENTER_MAINTENANCE, JobKind.MIGRATE_INSTANCES})
 _QUEUED_STATE = {
     JobKind.ENTER_MAINTENANCE: MaintenanceState.ENTERING,
     JobKind.EXIT_MAINTENANCE: MaintenanceState.EXITING,
+    JobKind.HOST_DOWN: MaintenanceState.DOWN,  # queued by vacate.engine.hostdown
 }
 
 

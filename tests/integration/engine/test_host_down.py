@@ -13,7 +13,7 @@ from vacate.domain.errors import Conflict
 from vacate.domain.jobs import JobPhase, JobStatus, Outcome
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, InstanceId, PowerState, ServiceState, VmState
-from vacate.engine import hostdown
+from vacate.engine import commands, hostdown
 from vacate.ports.fence import FenceError, FenceFailure
 from vacate.ports.fence import PowerState as Power
 
@@ -292,3 +292,38 @@ def test_the_sim_scheduler_never_boots_on_a_forced_down_host(make_rig: RigFactor
     kill(rig)
     with pytest.raises(PermanentError):
         rig.cloud.boot("none", Flavor(name="m1.small", vcpus=1, ram_mb=2048, disk_gb=20))
+
+
+def test_a_report_cancelled_before_it_starts_puts_the_host_back_and_touches_nothing(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("web", power_state="running")]))
+    kill(rig)
+    job = hostdown.report_down(rig.ctx, "src", actor=ADMIN)
+    assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.DOWN
+    cancelled = commands.cancel(rig.ctx, job.id, actor=ADMIN)
+    assert cancelled.status is JobStatus.CANCELLED
+    assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.OPERATIONAL
+    assert not rig.cloud.get_host("src").forced_down
+    assert rig.instances()[InstanceId("web")].vm_state is VmState.ACTIVE
+
+
+def test_a_report_cancelled_at_the_gate_evacuates_nothing_and_the_host_stays_down(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("web", power_state="running")]))
+    kill(rig)
+    job = hostdown.report_down(rig.ctx, "src", actor=ADMIN)
+
+    def cancel_at_gate(_: object) -> None:
+        current = rig.store.get_job(job.id)
+        if hostdown.parked(current) and not current.cancel_requested:
+            commands.cancel(rig.ctx, job.id, actor=ADMIN)
+
+    rig.observers.append(cancel_at_gate)
+    done = rig.run(job)
+    assert done.status is JobStatus.CANCELLED
+    assert "nothing was evacuated" in done.message
+    assert rig.instances()[InstanceId("web")].host == "src"
+    assert not rig.migrations()
+    assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.DOWN
