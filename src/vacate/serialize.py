@@ -7,6 +7,7 @@ from typing import Any
 from vacate.domain.events import Event
 from vacate.domain.jobs import Job, Task
 from vacate.domain.model import Instance
+from vacate.engine.shown import shown_state
 from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
@@ -51,6 +52,9 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         },
         "server_groups": list(inst.server_groups),
         "addresses": list(inst.addresses),
+        "host_status": inst.host_status,
+        "shown_state": shown_state(inst)[0],
+        "shown_state_source": shown_state(inst)[1],
     }
 
 

@@ -116,6 +116,12 @@ class InstanceOut(_Strict):
     flavor: FlavorOut
     server_groups: list[str]
     addresses: list[str]
+    #: Nova's ``host_status`` (UP, DOWN, MAINTENANCE, UNKNOWN), when the cloud reports it.
+    host_status: str | None = None
+    #: What Vacate shows: ``vm_state``, or ``stopped`` for a server of a host reported down
+    #: on a cloud that records no stopped state — ``shown_state_source`` says which.
+    shown_state: str = ""
+    shown_state_source: str = ""
 
 
 class JobRef(_Strict):

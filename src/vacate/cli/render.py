@@ -12,6 +12,7 @@ from rich.table import Table
 from vacate.domain.events import Event
 from vacate.domain.jobs import Job, Outcome
 from vacate.domain.model import Instance
+from vacate.engine.shown import RECORDED, shown_state
 from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
@@ -85,13 +86,19 @@ def instances_table(
             safe(i.name),
             safe(i.id),
             safe(i.host or "—"),
-            i.vm_state.value,
+            _shown(i),
             i.power_state.value,
             safe(i.flavor.name),
             safe(",".join(names.get(g, g) for g in i.server_groups)),
             safe(",".join(i.addresses)),
         )
     return table
+
+
+def _shown(inst: Instance) -> str:
+    """The recorded state, or "stopped (host DOWN)" where only the host's status says so."""
+    state, source = shown_state(inst)
+    return state if source == RECORDED else f"{state} (host DOWN)"
 
 
 def plan_table(plan: DrainPlan) -> Table:
