@@ -119,6 +119,7 @@ def summary_to_dict(summary: DrainSummary) -> dict[str, Any]:
         "max_downtime_s": summary.max_downtime_s,
         "evacuated": summary.evacuated,
         "left_on_host": summary.left_on_host,
+        "left_alone": summary.left_alone,
     }
 
 

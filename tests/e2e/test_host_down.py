@@ -76,6 +76,7 @@ def test_a_host_still_up_is_refused_unless_fenced_then_evacuated_with_its_power_
     assert tasks["i-app"]["power_before"] == "running"
     assert tasks["i-bad"]["outcome"] == "skipped" and "error" in tasks["i-bad"]["reason"]
     assert job["summary"]["evacuated"] == 2
+    assert job["summary"]["left_alone"] == 1 and job["summary"]["left_by_policy"] == 0
     h1 = host(vacate, "h1")
     assert h1["maintenance_state"] == "down" and h1["forced_down"]
     assert h1["service_status"] == "disabled"

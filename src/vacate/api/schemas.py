@@ -227,6 +227,7 @@ class DrainSummaryOut(_Strict):
     #: Host down: instances evacuated, and those left on the failed host (each task says why).
     evacuated: int = 0
     left_on_host: int = 0
+    left_alone: int = 0
 
 
 class JobDetail(JobOut):

@@ -210,6 +210,7 @@ def print_summary(console: Console, summary: DrainSummary) -> None:
                 if summary.left_on_host
                 else ""
             )
+            + (f", {summary.left_alone} left alone as they were" if summary.left_alone else "")
         )
     if summary.left_by_policy:
         parts.append(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vacate.domain.errors import NotFound
-from vacate.domain.jobs import Job, Method, Outcome, Verdict
+from vacate.domain.jobs import Job, JobKind, Method, Outcome, Verdict
 from vacate.domain.model import VmState
 from vacate.planning.estimate import drain_lower_bound
 from vacate.ports.cloud import Cloud
@@ -29,6 +29,8 @@ class DrainSummary:
     #: Host down: evacuated, and left on the failed host (no room, failed, held back).
     evacuated: int = 0
     left_on_host: int = 0
+    #: Host down: left exactly as they were (soft-deleted, deleted, resized, in error).
+    left_alone: int = 0
 
     @property
     def bound_is_meaningful(self) -> bool:
@@ -78,6 +80,8 @@ def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
     ]
     count = {o: sum(1 for t in job.tasks if t.outcome is o) for o in Outcome}
     kept = [t for t in job.tasks if t.verdict is Verdict.SKIP and t.outcome is Outcome.SKIPPED]
+    alone = kept if job.kind is JobKind.HOST_DOWN else []
+    kept = [] if alone else kept
     evac = [t for t in job.tasks if t.verdict is Verdict.EVACUATE and t.is_done]
     return DrainSummary(
         makespan_s=makespan,
@@ -93,6 +97,7 @@ def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
         live_moved=sum(t.outcome is Outcome.MOVED and t.method is Method.LIVE for t in job.tasks),
         evacuated=sum(t.verdict is Verdict.EVACUATE and t.outcome is Outcome.MOVED for t in evac),
         left_on_host=sum(t.outcome is not Outcome.MOVED for t in evac),
+        left_alone=len(alone),
     )
 
 
