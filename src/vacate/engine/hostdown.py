@@ -142,5 +142,10 @@ def recover(ctx: Context, host: str, *, actor: Actor, reason: str = "") -> Job:
 
 
 def parked(job: Job) -> bool:
-    """A job waiting at the fencing gate for a person (the CLI stops following it there)."""
-    return job.phase is JobPhase.AWAITING_FENCE and job.message.startswith(WAITING)
+    """A job waiting at the fencing gate for a person (the CLI stops following it there);
+    not once an operator asserted the fence (the gate lets it go on at its next tick)."""
+    return (
+        not job.options.fenced
+        and job.phase is JobPhase.AWAITING_FENCE
+        and job.message.startswith(WAITING)
+    )
