@@ -327,3 +327,30 @@ def test_a_report_cancelled_at_the_gate_evacuates_nothing_and_the_host_stays_dow
     assert rig.instances()[InstanceId("web")].host == "src"
     assert not rig.migrations()
     assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.DOWN
+
+
+class Died(Exception):
+    """The worker dies right after the cloud accepted a call, before anything is recorded."""
+
+
+def test_a_worker_dying_right_after_the_cloud_accepted_an_evacuation_never_doubles_it(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("a", power_state="running"), vm("b", power_state="running")]))
+    kill(rig)
+    job = hostdown.report_down(rig.ctx, "src", fenced=True, actor=ADMIN)
+    real = rig.cloud.evacuate
+
+    def accept_then_die(instance_id: InstanceId, dest: HostName | None) -> object:
+        real(instance_id, dest)
+        raise Died
+
+    rig.cloud.evacuate = accept_then_die  # type: ignore[method-assign,assignment]
+    with pytest.raises(Died):
+        rig.run(job)
+    rig.cloud.evacuate = real  # type: ignore[method-assign]
+    done = rig.run(rig.store.get_job(job.id))
+    assert done.status is JobStatus.SUCCEEDED, done.message
+    evacuations = [m.instance_id for m in rig.migrations() if m.kind.value == "evacuation"]
+    assert sorted(evacuations) == ["a", "b"]
+    assert all(i.power_state is PowerState.RUNNING for i in rig.instances().values())
