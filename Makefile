@@ -59,6 +59,7 @@ test: lint $(NOVA_STAMP) chromium
 bench: $(STAMP)
 	$(BIN)/python bench/drain.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/hostdown.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

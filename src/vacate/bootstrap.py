@@ -15,6 +15,7 @@ from vacate.domain.errors import SetupError
 from vacate.engine.context import Context, Observer
 from vacate.ports.clock import Clock
 from vacate.ports.cloud import Cloud
+from vacate.ports.fence import Fencer, NoFencer
 from vacate.ports.simulator import SimulatorControls
 from vacate.store import open_store
 
@@ -63,6 +64,17 @@ def _home(settings: Settings) -> None:
         raise SetupError(f"VACATE_HOME {settings.home}: {exc.strerror or exc}") from None
 
 
+def _fencer(settings: Settings) -> Fencer:
+    """The BMC fencer when the Redfish package is installed, else no BMC anywhere (every
+    host-down report then waits for an operator's ``--fenced``)."""
+    try:
+        from vacate.fencing import open_fencer  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return NoFencer()
+    fencer: Fencer = open_fencer(settings)
+    return fencer
+
+
 def build(
     settings: Settings | None = None,
     *,
@@ -90,5 +102,6 @@ def build(
         poll_s=settings.poll_s,
         lease_ttl_s=settings.lease_ttl_s,
         observer=observer,
+        fencer=_fencer(settings),
     )
     return App(settings=settings, ctx=ctx, sim=sim)

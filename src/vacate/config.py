@@ -29,6 +29,8 @@ class Settings:
     poll_s: float
     #: Which backend: ``simulated`` (the built-in cloud) or ``openstack``.
     cloud: str = "simulated"
+    #: Alertmanager labels that name a failed host, first found wins (VACATE_ALERT_HOST_LABELS).
+    alert_host_labels: tuple[str, ...] = ("host", "instance", "nodename")
 
     @property
     def sim_path(self) -> Path:
@@ -90,6 +92,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         lease_ttl_s=positive("VACATE_LEASE_SECONDS", env.get("VACATE_LEASE_SECONDS", "15")),
         poll_s=positive("VACATE_POLL_SECONDS", env.get("VACATE_POLL_SECONDS", "2")),
         cloud=parse_cloud(env.get("VACATE_CLOUD", "simulated")),
+        alert_host_labels=tuple(
+            x.strip()
+            for x in env.get("VACATE_ALERT_HOST_LABELS", "host,instance,nodename").split(",")
+            if x.strip()
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from vacate.domain.events import Event
 from vacate.domain.jobs import Job, Task
 from vacate.domain.model import Instance
+from vacate.engine.shown import shown_state
 from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
@@ -66,6 +67,9 @@ def instance_to_dict(inst: Instance, *, groups: Mapping[str, str]) -> dict[str, 
         "server_groups": list(inst.server_groups),
         "server_group_names": [groups.get(g, g) for g in inst.server_groups],
         "addresses": list(inst.addresses),
+        "host_status": inst.host_status,
+        "shown_state": shown_state(inst)[0],
+        "shown_state_source": shown_state(inst)[1],
     }
 
 
@@ -74,6 +78,7 @@ def task_to_dict(task: Task) -> dict[str, Any]:
         "instance_id": task.instance_id,
         "instance_name": task.instance_name,
         "state_before": task.state_before,
+        "power_before": task.power_before,
         "verdict": task.verdict.value,
         "status": task.status.value,
         "method": task.method.value if task.method else None,
@@ -132,6 +137,9 @@ def summary_to_dict(summary: DrainSummary) -> dict[str, Any]:
         "efficiency": summary.efficiency,
         "total_downtime_s": summary.total_downtime_s,
         "max_downtime_s": summary.max_downtime_s,
+        "evacuated": summary.evacuated,
+        "left_on_host": summary.left_on_host,
+        "left_alone": summary.left_alone,
     }
 
 

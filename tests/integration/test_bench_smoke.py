@@ -30,3 +30,14 @@ def test_every_strategy_drains_the_calm_scenario_no_faster_than_the_lower_bound(
         assert result.failed == 0
         assert result.makespan_s >= result.lower_bound_s > 0
         assert 0 < result.max_downtime_s < 1.0
+
+
+def test_the_host_down_benchmark_marks_every_instance_of_its_host(tmp_path: Path) -> None:
+    path = BENCH.with_name("hostdown.py")
+    spec = importlib.util.spec_from_file_location("bench_hostdown", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for on_file in (False, True):
+        report, baseline = module.one_run(12, on_file=on_file)  # asserts the marks itself
+        assert report > 0 and baseline > 0

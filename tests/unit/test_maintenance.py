@@ -32,7 +32,7 @@ EXPECTED: dict[MaintenanceState, frozenset[MaintenanceState]] = {
     S.MAINTENANCE: frozenset({S.EXITING, S.DOWN}),
     S.EXITING: frozenset({S.OPERATIONAL, S.MAINTENANCE, S.ERROR, S.DOWN}),
     S.ERROR: frozenset({S.ENTERING, S.EXITING, S.DOWN}),
-    S.DOWN: frozenset({S.EXITING, S.ENTERING}),
+    S.DOWN: frozenset({S.EXITING, S.ENTERING, S.MAINTENANCE}),
 }
 
 ALL_PAIRS = list(itertools.product(MaintenanceState, MaintenanceState))

@@ -12,7 +12,7 @@ from vacate import __version__, web
 from vacate.api import errors, oshosts
 from vacate.api.middleware import Observe
 from vacate.api.policy import undeclared
-from vacate.api.routes import audit, docs, hosts, instances, jobs, ops
+from vacate.api.routes import alerts, audit, docs, hostdown, hosts, instances, jobs, ops
 from vacate.api.services import Services
 
 DESCRIPTION = """\
@@ -53,6 +53,8 @@ def create_app(svc: Services) -> FastAPI:
         jobs.router,
         audit.router,
         oshosts.router,
+        hostdown.router,
+        alerts.router,
         ops.router,
         docs.router,
     ):

@@ -3,7 +3,10 @@
 
 ``status`` enables or disables the compute service (a short job, run to its end before the
 answer); ``maintenance_mode`` enters or leaves maintenance in the background (the answer says
-``entering``; the job is the worker's). ``host_down_reported`` is refused: not supported yet.
+``entering``; the job is the worker's). ``host_down_reported`` reports the host failed
+(``vacate.engine.hostdown``, not fenced: refused with 409 while its service reports up); the
+document's example sends it with ``status`` and ``maintenance_mode``, which the report
+supersedes (a failed host is taken out of service whatever they say).
 The document writes every value as a string, so ``"true"`` is accepted wherever ``true`` is.
 """
 
@@ -21,7 +24,7 @@ from vacate.api.policy import Caller, policy
 from vacate.api.services import Services, services
 from vacate.domain.actors import Role
 from vacate.domain.jobs import JobOptions, JobStatus
-from vacate.engine import commands
+from vacate.engine import commands, hostdown
 from vacate.engine.follow import run_or_follow
 from vacate.engine.views import host_views, os_host
 
@@ -135,7 +138,9 @@ def _update(
     svc: Services, request: Request, caller: Caller, host_name: str, change: OsHostChange
 ) -> dict[str, str]:
     if change.host_down_reported is not None and _on(change.host_down_reported):
-        raise ApiError(400, "host_down_reported: not supported yet", code="not_supported")
+        job = hostdown.report_down(svc.ctx, host_name, reason=REASON, actor=caller.actor())
+        audit.set_job(request, job.id, job.host)
+        return os_host(host_views(svc.ctx, only=job.host)[0])
     if change.status is None and change.maintenance_mode is None:
         raise ApiError(422, "host: give status and/or maintenance_mode")
     both = change.status is not None and change.maintenance_mode is not None

@@ -117,6 +117,12 @@ class InstanceOut(_Strict):
     server_groups: list[str]
     server_group_names: list[str]
     addresses: list[str]
+    #: Nova's ``host_status`` (UP, DOWN, MAINTENANCE, UNKNOWN), when the cloud reports it.
+    host_status: str | None = None
+    #: What Vacate shows: ``vm_state``, or ``stopped`` for a server of a host reported down
+    #: on a cloud that records no stopped state — ``shown_state_source`` says which.
+    shown_state: str = ""
+    shown_state_source: str = ""
 
 
 class JobRef(_Strict):
@@ -174,6 +180,8 @@ class TaskOut(_Strict):
     escalations: list[EscalationOut]
     outcome: Outcome | None
     reason: str
+    #: Host down: the power state the instance had before it was marked stopped.
+    power_before: str = ""
 
 
 class ActorOut(_Strict):
@@ -222,6 +230,10 @@ class DrainSummaryOut(_Strict):
     efficiency: float | None
     total_downtime_s: float
     max_downtime_s: float
+    #: Host down: instances evacuated, and those left on the failed host (each task says why).
+    evacuated: int = 0
+    left_on_host: int = 0
+    left_alone: int = 0
 
 
 class JobDetail(JobOut):

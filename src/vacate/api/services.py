@@ -27,6 +27,8 @@ class Services:
     wall: Callable[[], float] = time.time
     #: Set when the server is stopping: event streams end instead of holding it up.
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: Alertmanager labels that name a failed host (``vacate.api.routes.alerts``).
+    alert_host_labels: tuple[str, ...] = ("host", "instance", "nodename")
 
     def read_ctx(self) -> Context:
         """The context for a read route: the cloud looked at once per request."""

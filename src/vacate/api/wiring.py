@@ -28,6 +28,7 @@ def api_services(settings: Settings | None = None, *, read_cache_s: float = 0.0)
         auth=auth,
         metrics=ApiMetrics(auth),
         reads=SharedReads(app.ctx.cloud, max_age_s=read_cache_s),
+        alert_host_labels=app.settings.alert_host_labels,
     )
 
 

@@ -13,7 +13,7 @@ import sys
 
 from rich.markup import escape
 
-from vacate.cli import host_cmds, job_cmds, sim_cmds  # noqa: F401  (registration)
+from vacate.cli import down_cmds, host_cmds, job_cmds, sim_cmds  # noqa: F401  (registration)
 from vacate.cli.apps import (
     EXIT_CONFLICT,
     EXIT_FAILED,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vacate import bootstrap
-from vacate.cli import render
+from vacate.cli import down_cmds, render
 from vacate.cli.apps import (
     EXIT_FAILED,
     EXIT_OK,
@@ -242,8 +242,13 @@ def host_update(
         OnOff | None, typer.Option("--status", help="enable or disable the service")
     ] = None,
     reason: Annotated[str, typer.Option("--reason")] = "host-update",
+    report_host_down: Annotated[
+        bool, typer.Option("--report-host-down", help="Report it failed (see `host down`).")
+    ] = False,
 ) -> None:
     """`nova host-update` muscle memory: --maintenance drains or restores, --status toggles."""
+    if report_host_down:  # vacate.cli.down_cmds: the host-down report (refused if still up)
+        raise typer.Exit(down_cmds.report_host_down(host, fenced=False, reason=reason))
     if maintenance is None and status is None:
         raise typer.BadParameter("give --maintenance and/or --status")
     reason = check_reason(reason)

@@ -13,6 +13,7 @@ from rich.table import Table
 from vacate.domain.events import Event
 from vacate.domain.jobs import Job, Outcome
 from vacate.domain.model import Instance
+from vacate.engine.shown import RECORDED, shown_state
 from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
@@ -116,13 +117,19 @@ def instances_table(
             safe(i.name),
             safe(i.id),
             safe(i.host or "—"),
-            i.vm_state.value,
+            _shown(i),
             i.power_state.value,
             safe(i.flavor.name),
             safe(",".join(names.get(g, g) for g in i.server_groups)),
             safe(",".join(i.addresses)),
         )
     return table
+
+
+def _shown(inst: Instance) -> str:
+    """The recorded state, or "stopped (host DOWN)" where only the host's status says so."""
+    state, source = shown_state(inst)
+    return state if source == RECORDED else f"{state} (host DOWN)"
 
 
 def plan_table(plan: DrainPlan) -> Table:
@@ -168,7 +175,7 @@ def results_table(job: Job) -> Table:
         outcome = t.outcome.value if t.outcome else t.status.value
         table.add_row(
             safe(t.instance_name),
-            t.state_before,
+            t.state_before + (f", {t.power_before}" if t.power_before else ""),
             t.method.value if t.method else "—",
             safe(t.source),
             safe(t.destination or "—"),
@@ -238,6 +245,17 @@ def print_summary(console: Console, summary: DrainSummary) -> None:
         f"moved {summary.moved}, failed {summary.failed}, "
         f"blocked {summary.blocked}, skipped {summary.skipped}"
     ]
+    if summary.evacuated or summary.left_on_host:
+        parts.append(
+            f"evacuated {summary.evacuated}"
+            + (
+                f", [bold yellow]{summary.left_on_host} left on the failed host "
+                "(each row says why)[/]"
+                if summary.left_on_host
+                else ""
+            )
+            + (f", {summary.left_alone} left alone as they were" if summary.left_alone else "")
+        )
     if summary.left_by_policy:
         parts.append(
             f"[bold yellow]{summary.left_by_policy} left on the host by policy, "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from vacate.domain.events import NewEvent
-from vacate.domain.jobs import JobPhase, JobStatus, Task
+from vacate.domain.jobs import JobOptions, JobPhase, JobStatus, Task
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, InstanceId
 
@@ -26,6 +26,8 @@ class JobChange:
     started_at: float | None = None
     finished_at: float | None = None
     waiting_since: float | None = None
+    #: The options as a whole (an operator's later assertion, e.g. ``fenced``).
+    options: JobOptions | None = None
     expected_status: JobStatus | None = None
 
     def merged(self, later: JobChange) -> JobChange:

@@ -44,6 +44,13 @@ class EventKind(StrEnum):
     TASK_FAILED = "task.failed"
     TASK_SKIPPED = "task.skipped"
     TASK_BLOCKED = "task.blocked"
+    # host down
+    HOST_FORCED_DOWN = "host.forced-down"
+    HOST_FENCED = "host.fenced"
+    HOST_FENCE_WAITING = "host.fence-waiting"
+    HOST_RECOVERED = "host.recovered"
+    TASK_MARKED_STOPPED = "task.marked-stopped"
+    TASK_POWER_RESTORED = "task.power-restored"
 
     @property
     def ends_job(self) -> bool:

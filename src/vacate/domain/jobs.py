@@ -20,6 +20,8 @@ class JobKind(StrEnum):
     EXIT_MAINTENANCE = "exit_maintenance"
     MIGRATE_INSTANCES = "migrate_instances"
     SERVICE_UPDATE = "service_update"
+    HOST_DOWN = "host_down"
+    HOST_RECOVER = "host_recover"
 
 
 class JobStatus(StrEnum):
@@ -44,12 +46,19 @@ class JobPhase(StrEnum):
     VERIFY = "verify"
     RESTORE = "restore"
     FINISH = "finish"
+    # host down (``vacate.engine.hostdown``)
+    FORCE_DOWN = "force_down"
+    MARK_STOPPED = "mark_stopped"
+    AWAITING_FENCE = "awaiting_fence"
+    EVACUATE = "evacuate"
+    RECOVER = "recover"
     DONE = "done"
 
 
 class Method(StrEnum):
     LIVE = "live"
     COLD = "cold"
+    EVACUATE = "evacuate"
 
 
 class Placement(StrEnum):
@@ -69,10 +78,12 @@ class Verdict(StrEnum):
     COLD = "cold"
     SKIP = "skip"
     BLOCKED = "blocked"
+    #: Rebuilt elsewhere from a failed host (host down).
+    EVACUATE = "evacuate"
 
     @property
     def moves(self) -> bool:
-        return self in (Verdict.LIVE, Verdict.COLD)
+        return self in (Verdict.LIVE, Verdict.COLD, Verdict.EVACUATE)
 
 
 class TaskStatus(StrEnum):
@@ -132,6 +143,15 @@ class JobOptions:
     enable_service: bool | None = None
     #: None: the cloud's default (``CloudCapabilities.default_placement``).
     placement: Placement | None = None
+    #: ``host_down`` jobs: the operator asserts the host is powered off (the fencing gate).
+    fenced: bool = False
+    #: ``host_down`` jobs: evacuate after marking (False: stop once instances are marked).
+    evacuate: bool = True
+    #: ``host_down`` jobs: hosts tried first for evacuated instances (Masakari's reserved hosts).
+    reserved: tuple[HostName, ...] = ()
+    #: ``host_down`` jobs: the service still reported up when the host was reported (accepted
+    #: only with ``fenced``); otherwise a service that reports up later means the host came back.
+    service_up: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +173,10 @@ class JobOptions:
             "allow_skip_running": self.allow_skip_running,
             "allow_partial": self.allow_partial,
             "placement": self.placement.value if self.placement else None,
+            "fenced": self.fenced,
+            "evacuate": self.evacuate,
+            "reserved": list(self.reserved),
+            "service_up": self.service_up,
         }
 
     @classmethod
@@ -180,6 +204,10 @@ class JobOptions:
             allow_skip_running=bool(data.get("allow_skip_running", False)),
             allow_partial=bool(data.get("allow_partial", True)),
             placement=Placement(data["placement"]) if data.get("placement") else None,
+            fenced=bool(data.get("fenced", False)),
+            evacuate=bool(data.get("evacuate", True)),
+            reserved=tuple(HostName(str(h)) for h in data.get("reserved", [])),
+            service_up=bool(data.get("service_up", False)),
         )
 
 
@@ -210,6 +238,9 @@ class Task:
     reason: str = ""
     #: A temporary refusal said "retry later": not before this time.
     not_before: float | None = None
+    #: The instance's power state before a host-down report marked it stopped ("" otherwise):
+    #: evacuation restores it.
+    power_before: str = ""
 
     @property
     def duration_s(self) -> float | None:

@@ -36,7 +36,8 @@ TRANSITIONS: MappingProxyType[MaintenanceState, frozenset[MaintenanceState]] = M
         _S.MAINTENANCE: frozenset({_S.EXITING, _S.DOWN}),
         _S.EXITING: frozenset({_S.OPERATIONAL, _S.MAINTENANCE, _S.ERROR, _S.DOWN}),
         _S.ERROR: frozenset({_S.ENTERING, _S.EXITING, _S.DOWN}),
-        _S.DOWN: frozenset({_S.EXITING, _S.ENTERING}),
+        # A repaired host comes back through ``vacate host recover``: disabled, in maintenance.
+        _S.DOWN: frozenset({_S.EXITING, _S.ENTERING, _S.MAINTENANCE}),
     }
 )
 

@@ -118,6 +118,8 @@ class Instance:
     #: The state of the instance's host as the cloud reports it with the instance (Nova's
     #: ``host_status``: UP, DOWN, MAINTENANCE, UNKNOWN); None when the backend does not.
     host_status: str | None = None
+    #: The instance's metadata (key, value) pairs, e.g. ``vacate:priority`` for host down.
+    metadata: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_gone(self) -> bool:

@@ -31,6 +31,7 @@ _DRAINS = frozenset({JobKind.ENTER_MAINTENANCE, JobKind.MIGRATE_INSTANCES})
 _QUEUED_STATE = {
     JobKind.ENTER_MAINTENANCE: MaintenanceState.ENTERING,
     JobKind.EXIT_MAINTENANCE: MaintenanceState.EXITING,
+    JobKind.HOST_DOWN: MaintenanceState.DOWN,  # queued by vacate.engine.hostdown
 }
 
 
@@ -64,8 +65,8 @@ def _next_steps(host: HostName, state: MaintenanceState) -> str:
         "--restore to bring its instances back) puts it back in service",
         MaintenanceState.ERROR: f"`vacate host maintenance enable {host} --reason …` tries the "
         f"drain again; `vacate host maintenance disable {host}` puts it back in service",
-        MaintenanceState.DOWN: f"it was reported down; `vacate host maintenance disable {host}` "
-        "once it is repaired",
+        MaintenanceState.DOWN: f"it was reported down; `vacate host recover {host}` once it is "
+        "repaired",
     }
     return steps.get(state, "wait for the job that is changing it")
 

@@ -10,6 +10,7 @@ from vacate.domain.jobs import Job
 from vacate.planning.escalation import LadderPolicy
 from vacate.ports.clock import Clock
 from vacate.ports.cloud import Cloud
+from vacate.ports.fence import Fencer, NoFencer
 from vacate.ports.store import Store
 
 Observer = Callable[[Job], None]
@@ -28,3 +29,5 @@ class Context:
     wall: Callable[[], float] = time.time
     sleep_wall: Callable[[float], None] = time.sleep
     observer: Observer | None = None
+    #: Powers failed hosts off for a host-down job (no BMC configured: operators assert it).
+    fencer: Fencer = field(default_factory=NoFencer)

@@ -26,6 +26,11 @@ class DrainSummary:
     left_by_policy: int = 0
     left_running: int = 0
     live_moved: int = 0
+    #: Host down: evacuated, and left on the failed host (no room, failed, held back).
+    evacuated: int = 0
+    left_on_host: int = 0
+    #: Host down: left exactly as they were (soft-deleted, deleted, resized, in error).
+    left_alone: int = 0
 
     @property
     def bound_is_meaningful(self) -> bool:
@@ -83,6 +88,9 @@ def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
     ]
     count = {o: sum(1 for t in job.tasks if t.outcome is o) for o in Outcome}
     kept = [t for t in job.tasks if t.verdict is Verdict.SKIP and t.outcome is Outcome.SKIPPED]
+    alone = kept if job.kind is JobKind.HOST_DOWN else []
+    kept = [] if alone else kept
+    evac = [t for t in job.tasks if t.verdict is Verdict.EVACUATE and t.is_done]
     return DrainSummary(
         makespan_s=makespan,
         lower_bound_s=lower_bound_s,
@@ -95,6 +103,9 @@ def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:
         left_by_policy=len(kept),
         left_running=sum(t.state_before in _LIVE_STATES for t in kept),
         live_moved=sum(t.outcome is Outcome.MOVED and t.method is Method.LIVE for t in job.tasks),
+        evacuated=sum(t.verdict is Verdict.EVACUATE and t.outcome is Outcome.MOVED for t in evac),
+        left_on_host=sum(t.outcome is not Outcome.MOVED for t in evac),
+        left_alone=len(alone),
     )
 
 

@@ -20,6 +20,10 @@ class Memory:
 
     seen: dict[MigrationId, tuple[float, float]] = field(default_factory=dict)
     rates: dict[MigrationId, float] = field(default_factory=dict)
+    #: The fencing gate's back-off: BMC calls failed in a row, and not before when to call again.
+    fence_tries: int = 0
+    fence_next: float = 0.0
+    fence_sent: bool = False
 
 
 @dataclass(kw_only=True)

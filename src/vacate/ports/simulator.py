@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from vacate.domain.model import Flavor, Instance, InstanceId
+from vacate.domain.model import Flavor, Host, Instance, InstanceId
 
 
 class SimulatorControls(Protocol):
@@ -18,3 +18,5 @@ class SimulatorControls(Protocol):
     def schedule_host_death(self, host: str, *, after_s: float = 0.0) -> None: ...
 
     def delete_instance(self, instance_id: InstanceId) -> None: ...
+
+    def revive_host(self, host: str, *, clean: bool = True) -> Host: ...

@@ -95,6 +95,7 @@ def task_values(task: Task) -> dict[str, Any]:
         "outcome": task.outcome.value if task.outcome is not None else None,
         "reason": task.reason,
         "not_before": task.not_before,
+        "power_before": task.power_before,
     }
 
 
@@ -130,6 +131,7 @@ def task_from_row(row: Any) -> Task:
         outcome=_opt(Outcome, row["outcome"]),
         reason=row["reason"],
         not_before=row["not_before"],
+        power_before=row["power_before"] or "",
     )
 
 

@@ -354,6 +354,8 @@ class SqlStore:
             value = getattr(change, name)
             if value is not None:
                 values[name] = value
+        if change.options is not None:
+            values["options"] = change.options.to_dict()
         if values:
             conn.execute(update(_jobs).where(_jobs.c.id == job_id).values(values))
 

@@ -114,6 +114,7 @@ class TaskRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
     not_before: Mapped[float | None] = mapped_column(Float)
+    power_before: Mapped[str] = mapped_column(String(16), server_default="")
 
 
 class EventRow(Base):

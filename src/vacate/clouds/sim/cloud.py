@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from vacate.clouds.sim import transfer as tr
 from vacate.clouds.sim.params import ModelParams
+from vacate.clouds.sim.stale import is_stale, stale_copy
 from vacate.clouds.sim.state import ClockAnchor, SimState, StateHolder
 from vacate.domain.errors import Conflict, NotFound, PermanentError
 from vacate.domain.model import (
@@ -38,7 +39,7 @@ from vacate.domain.model import (
 from vacate.planning.filters import RequestSpec, group_hosts
 from vacate.planning.hoststate import HostState, build_host_states
 from vacate.planning.scheduler import select_destination
-from vacate.ports.cloud import CloudCapabilities, Migration, MigrationStatus
+from vacate.ports.cloud import CloudCapabilities, Migration, MigrationKind, MigrationStatus
 
 LIVE_STATES = LIVE_MIGRATABLE  # Nova's rules, shared with the policy table
 #: Granularity of a virtual-time sleep that wakes when a migration ends.
@@ -179,6 +180,8 @@ class SimCloud:
         for t in state.transfers.values():
             if MigrationStatus(t.status).is_terminal or name not in (t.source, t.dest):
                 continue
+            if t.kind == MigrationKind.EVACUATION.value and t.source == name:
+                continue  # an evacuation rebuilds elsewhere: it never needed the source
             side = "destination" if t.dest == name else "source"
             tr.fail(t, state.now, f"{side} host {name} died during the migration")
             self._on_finish(state, t)
@@ -388,18 +391,44 @@ class SimCloud:
                 params=self._params,
             )
             s.transfers[t.id] = t
+            if source.state is ServiceState.UP:
+                # Forced down but alive: its copy of the guest keeps running there.
+                stale = stale_copy(inst)
+                s.instances[stale.id] = stale
             s.instances[inst.id] = replace(inst, task_state="rebuilding")
             return MigrationId(t.id)
 
     # ------------------------------------------------------- power (host down)
     def mark_stopped(self, instance_id: InstanceId) -> bool:
-        raise PermanentError("marking an instance stopped is not implemented on this cloud yet")
+        """Write the record only (like Nova's reset-state): a host that is still up keeps
+        running its guests whatever their records say."""
+        with self.session() as s:
+            inst = s.instance(instance_id)
+            s.instances[inst.id] = replace(
+                inst, vm_state=VmState.STOPPED, power_state=PowerState.SHUTDOWN
+            )
+            return True
 
     def start_instance(self, instance_id: InstanceId) -> None:
-        raise PermanentError("starting an instance is not implemented on this cloud yet")
+        self._power(instance_id, VmState.ACTIVE, PowerState.RUNNING, "start")
 
     def stop_instance(self, instance_id: InstanceId) -> None:
-        raise PermanentError("stopping an instance is not implemented on this cloud yet")
+        self._power(instance_id, VmState.STOPPED, PowerState.SHUTDOWN, "stop")
+
+    def _power(self, instance_id: InstanceId, vm: VmState, power: PowerState, verb: str) -> None:
+        with self.session() as s:
+            inst = s.instance(instance_id)
+            wanted_from = VmState.STOPPED if vm is VmState.ACTIVE else VmState.ACTIVE
+            if inst.vm_state is vm:
+                return
+            if inst.vm_state is not wanted_from or inst.task_state is not None:
+                raise Conflict(
+                    f"cannot {verb} instance {inst.name} while it is {inst.vm_state.value}"
+                    + (f" ({inst.task_state})" if inst.task_state else "")
+                )
+            if inst.host is None or not s.host(inst.host).is_up:
+                raise Conflict(f"cannot {verb} instance {inst.name}: its host {inst.host} is down")
+            s.instances[inst.id] = replace(inst, vm_state=vm, power_state=power)
 
     # --------------------------------------------------------------- controls
     def _control(
@@ -476,6 +505,19 @@ class SimCloud:
             del s.instances[instance_id]
             for mid in [m for m, t in s.transfers.items() if t.instance_id == instance_id]:
                 del s.transfers[mid]
+
+    def revive_host(self, host: str, *, clean: bool = True) -> Host:
+        """The host's compute service reports up again. ``clean`` is what Nova's compute does
+        when it starts: it destroys its copies of the guests evacuated from it; without it
+        (a host that was never really off) those stale copies keep running."""
+        with self.session() as s:
+            h = s.host(host)
+            s.host_deaths.pop(host, None)
+            s.hosts[host] = replace(h, state=ServiceState.UP)
+            if clean:
+                for stale in [i for i in s.instances.values() if is_stale(i) and i.host == host]:
+                    del s.instances[stale.id]
+            return s.hosts[host]
 
     def schedule_host_death(self, host: str, *, after_s: float = 0.0) -> None:
         """The host dies ``after_s`` simulated seconds from now (its migrations fail)."""
