@@ -21,7 +21,7 @@ def server(vm_state: VmState, host_status: str | None) -> Instance:
 
 
 def test_an_active_server_on_a_down_host_is_shown_stopped_saying_where_that_comes_from() -> None:
-    data = instance_to_dict(server(VmState.ACTIVE, "DOWN"))
+    data = instance_to_dict(server(VmState.ACTIVE, "DOWN"), groups={})
     assert data["vm_state"] == "active"  # what the cloud recorded is still reported as is
     assert (data["shown_state"], data["shown_state_source"]) == ("stopped", FROM_HOST)
 

@@ -85,7 +85,7 @@ def check_init(text: str) -> None:
         assert code == 2, (code, err)
         assert len(lines) == 1, err
         assert str(path) in " ".join(err.split()), err
-        assert not (home / "sim-cloud.json").exists(), "a refused description left a cloud"
+        assert not (home / "sim-cloud.db").exists(), "a refused description left a cloud"
         assert not (home / "vacate.db").exists(), "a refused description left a database"
 
 
@@ -110,4 +110,4 @@ def test_the_good_description_loads_through_the_cli() -> None:
         code, out, err = run(["sim", "init", "--from-yaml", str(path)], Path(tmp) / "home")
         assert code == 0, err
         assert "2 hosts, 1 instances" in out
-        assert (Path(tmp) / "home" / "sim-cloud.json").exists()
+        assert (Path(tmp) / "home" / "sim-cloud.db").exists()
