@@ -273,7 +273,7 @@ class _Follower:
                     raise self._client._unreachable(exc) from None
             if self._client.job(self._job_id)["status"] not in _ACTIVE:
                 return
-            time.sleep(RECONNECT_PAUSE_S if failures else 0.0)
+            time.sleep(RECONNECT_PAUSE_S if failures else 0.2)
 
     def _stream(self) -> bool:
         """Read the stream until it closes; True once the job's final event was seen."""
