@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
@@ -121,6 +122,18 @@ def _check_schema(tables: set[str], current: str | None, where: str) -> None:
         )
 
 
+#: The stores this process has open on each SQLite file. While one holds connections the file
+#: is not checked again: reading it with ``open()`` and closing it would release every POSIX
+#: lock the process holds on it — SQLite's own included — and another process closing its last
+#: connection would then delete the WAL under this one's feet (its later writes lost).
+#: ``vacate serve`` opens two stores on one file.
+_OPEN: dict[Path, weakref.WeakSet[SqlStore]] = {}
+
+
+def _in_use(path: Path) -> bool:
+    return any(store.connections() > 0 for store in _OPEN.get(path.resolve(), ()))
+
+
 def open_store(url: str) -> SqlStore:
     """Open (creating or upgrading as needed) the store at ``url``.
 
@@ -134,7 +147,7 @@ def open_store(url: str) -> SqlStore:
         ) from None
     where = parsed.render_as_string(hide_password=True)
     path = _sqlite_file(url)
-    if path is not None:
+    if path is not None and not _in_use(path):
         _check_file(path)
         if path.exists():
             _check_schema(*_sqlite_schema(path), str(path))
@@ -160,4 +173,7 @@ def open_store(url: str) -> SqlStore:
     except BaseException:
         engine.dispose()
         raise
-    return SqlStore(engine)
+    store = SqlStore(engine)
+    if path is not None:
+        _OPEN.setdefault(path.resolve(), weakref.WeakSet()).add(store)
+    return store
