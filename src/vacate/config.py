@@ -208,11 +208,15 @@ def _token_file(path: Path, source: str) -> str:
 
 
 def load_client_settings(
-    env: Mapping[str, str] | None = None, *, url_option: str | None = None
+    env: Mapping[str, str] | None = None,
+    *,
+    url_option: str | None = None,
+    read_token: bool = True,
 ) -> ClientSettings:
     """The server to talk to: ``--url``, else ``VACATE_URL``, else the file's ``client.url``
     (``VACATE_URL=`` set but empty means this machine, whatever the file says). The token is
-    read only when there is a server to send it to."""
+    read only when there is a server to send it to (and ``read_token``: a command that will
+    not talk to it needs no token file)."""
     env = dict(os.environ) if env is None else env
     config = read_config(env)
     if url_option is not None:
@@ -232,7 +236,7 @@ def load_client_settings(
     else:
         return ClientSettings()
     token = env.get("VACATE_TOKEN") or None
-    if token is None:
+    if token is None and read_token:
         if env.get("VACATE_TOKEN_FILE"):
             token = _token_file(Path(env["VACATE_TOKEN_FILE"]).expanduser(), "VACATE_TOKEN_FILE")
         elif config.get("client.token_file"):

@@ -59,7 +59,10 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-#: Commands (top-level names) that work on this machine's database or simulated cloud only.
+#: Commands (top-level names) that work on this machine's database or simulated cloud only: a
+#: server given on the command line or in VACATE_URL makes them refuse; the config file's
+#: ``client.url`` does not apply to them (nor to ``serve``), so a server's own machine can keep
+#: one for its operators.
 LOCAL_ONLY = {
     "sim": "controls the simulated cloud on this machine",
     "demo": "builds its own simulated cloud on this machine",
@@ -97,16 +100,17 @@ def _root(
 ) -> None:
     """Take compute hosts out of service without hurting the instances on them."""
     SESSION.url_option = url
-    SESSION.client = settings = load_client_settings(url_option=url)
+    settings = load_client_settings(url_option=url, read_token=False)  # a bad file: exit 5
     why = LOCAL_ONLY.get(ctx.invoked_subcommand or "")
-    if settings.url and why:
+    if settings.url and why and settings.source in ("--url", "VACATE_URL"):
         raise LocalOnly(
             f"`vacate {ctx.invoked_subcommand}` {why}; it has no remote mode, but "
-            f"{settings.source} points at {settings.url} (unset it, e.g. VACATE_URL= vacate …)"
+            f"{settings.source} points at {settings.url} (leave it out)"
         )
 
 
 def client_settings() -> ClientSettings:
+    """The server (and its token) chosen for this invocation; read once."""
     if SESSION.client is None:
         SESSION.client = load_client_settings(url_option=SESSION.url_option)
     return SESSION.client
