@@ -13,7 +13,6 @@ it so), so a machine with nothing but the CLI reaches a server.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import quote
 
@@ -21,18 +20,13 @@ import httpx
 
 from vacate.client.base import AuditFilter, Doc, Say, Watch
 from vacate.client.errors import RemoteError, Unreachable
-from vacate.client.sse import frames
+from vacate.client.stream import Follower
 from vacate.domain.errors import PlanNotReady
 from vacate.domain.jobs import JobOptions, JobStatus
 
 #: Seconds to wait for an answer; a stream's keep-alives come every 15 s.
 TIMEOUT_S = 30.0
 STREAM_READ_S = 60.0
-#: A watcher refetches the job at most this often (wall seconds) while events arrive.
-WATCH_EVERY_S = 0.2
-#: A broken stream is reopened this many times in a row, this long apart, before giving up.
-RECONNECTS = 5
-RECONNECT_PAUSE_S = 1.0
 
 _ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
@@ -82,7 +76,7 @@ class HttpClient:
         )
 
     # ------------------------------------------------------------ transport
-    def _unreachable(self, exc: Exception) -> Unreachable:
+    def unreachable(self, exc: Exception) -> Unreachable:
         reason = str(exc).strip() or type(exc).__name__
         if isinstance(exc, httpx.TimeoutException):
             reason = f"no answer within {TIMEOUT_S:g} s"
@@ -104,10 +98,10 @@ class HttpClient:
                 json=body,
             )
         except httpx.HTTPError as exc:
-            raise self._unreachable(exc) from None
-        return self._answer(response)
+            raise self.unreachable(exc) from None
+        return self.answer(response)
 
-    def _answer(self, response: httpx.Response) -> Any:
+    def answer(self, response: httpx.Response) -> Any:
         try:
             data = response.json()
         except ValueError:
@@ -218,7 +212,7 @@ class HttpClient:
             watch(job)
         if job["status"] not in _ACTIVE:
             return job
-        _Follower(self, job["id"], watch).run()
+        Follower(self, job["id"], watch).run()
         final = self.job(job["id"])
         if watch is not None:
             watch(final)
@@ -247,53 +241,3 @@ class HttpClient:
         }
         found: list[Doc] = self._send("GET", "/v1/audit", params=params)["items"]
         return found
-
-
-class _Follower:
-    """Follows one job's event stream to the job's final event, refetching the job for the
-    watcher now and then; a broken connection is resumed after the last event seen."""
-
-    def __init__(self, client: HttpClient, job_id: str, watch: Watch | None) -> None:
-        self._client = client
-        self._job_id = job_id
-        self._watch = watch
-        self._last_seq = 0
-        self._last_watch = 0.0
-
-    def run(self) -> None:
-        failures = 0
-        while True:
-            try:
-                if self._stream():
-                    return
-                failures = 0  # the stream ended without the job's end: reopen it
-            except httpx.HTTPError as exc:
-                failures += 1
-                if failures > RECONNECTS:
-                    raise self._client._unreachable(exc) from None
-            if self._client.job(self._job_id)["status"] not in _ACTIVE:
-                return
-            time.sleep(RECONNECT_PAUSE_S if failures else 0.2)
-
-    def _stream(self) -> bool:
-        """Read the stream until it closes; True once the job's final event was seen."""
-        with self._client.stream_lines(self._job_id, self._last_seq) as response:
-            if not response.is_success:
-                response.read()
-                self._client._answer(response)  # raises the server's error
-            for frame in frames(response.iter_lines()):
-                if frame.id.isdigit():
-                    self._last_seq = int(frame.id)
-                self._tick()
-                if frame.event in ("job.succeeded", "job.failed", "job.cancelled"):
-                    return True
-        return False
-
-    def _tick(self) -> None:
-        if self._watch is None:
-            return
-        now = time.monotonic()
-        if now - self._last_watch < WATCH_EVERY_S:
-            return
-        self._last_watch = now
-        self._watch(self._client.job(self._job_id))
