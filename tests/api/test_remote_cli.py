@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,16 +177,41 @@ def test_an_error_exits_with_the_same_code_and_words_locally_and_through_the_ser
         assert error["code"] and error["message"] in " ".join(remote.stderr.split())
 
 
-def test_job_watch_follows_the_servers_event_stream_to_the_jobs_end(twin: Twin) -> None:
-    queued = twin.remote("host", "migrate-instances", "c06", "--no-wait", *SKIP_HARD, "-f", "json")
-    assert queued.returncode == 0, show(queued)
-    job_id = json.loads(queued.stdout)["id"]
-    watched = twin.remote("job", "watch", job_id, "-f", "json")
-    assert watched.returncode == 0, show(watched)
-    assert json.loads(watched.stdout)["status"] == "succeeded"
-    assert_same(twin.local("job", "show", job_id, "-f", "json"), watched)
-    with twin.server.client(twin.token) as http:
-        metrics = http.get("/metrics").text
+def test_job_watch_follows_the_servers_event_stream_to_the_jobs_end(
+    template: tuple[Path, Tokens], tmp_path: Path
+) -> None:
+    """A server that runs no jobs itself: the job stays queued until a worker is started, after
+    ``job watch`` began following it — so the watch must follow it to its end."""
+    shutil.copytree(template[0], tmp_path / "home")
+    home = Home(tmp_path / "home")
+    with running(home, args=("--no-worker",)) as server:
+        twin = Twin(home, server, template[1].admin)
+        queued = twin.remote(
+            "host", "migrate-instances", "c06", "--no-wait", *SKIP_HARD, "-f", "json"
+        )
+        assert queued.returncode == 0, show(queued)
+        job_id = json.loads(queued.stdout)["id"]
+        env = home.env({"VACATE_TOKEN": twin.token})
+        watch = subprocess.Popen(
+            [str(VACATE), "--url", server.url, "job", "watch", job_id, "-f", "json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            time.sleep(3.0)  # not a timing assertion: only lets the watch start first
+            assert watch.poll() is None, "job watch ended while the job was still queued"
+            home.cli("worker", "--until-idle")
+            out, errors = watch.communicate(timeout=120)
+        finally:
+            if watch.poll() is None:
+                watch.kill()
+        assert watch.returncode == 0, errors
+        assert json.loads(out)["status"] == "succeeded"
+        assert twin.local("job", "show", job_id, "-f", "json").stdout == out
+        with server.client(twin.token) as http:
+            metrics = http.get("/metrics").text
     streamed = [
         line
         for line in metrics.splitlines()
@@ -193,7 +219,7 @@ def test_job_watch_follows_the_servers_event_stream_to_the_jobs_end(twin: Twin) 
         and 'route="/v1/jobs/{job_id}/events"' in line
         and 'code="200"' in line
     ]
-    assert streamed, "job watch did not open the event stream"
+    assert streamed, "job watch did not follow the event stream"
 
 
 def test_a_missing_token_is_refused_with_exit_6_and_says_what_to_set(twin: Twin) -> None:
