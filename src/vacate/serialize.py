@@ -9,11 +9,12 @@ from typing import Any
 
 from vacate.domain.events import Event
 from vacate.domain.jobs import Job, Task
-from vacate.domain.model import Instance
+from vacate.domain.model import Instance, ServerGroup
 from vacate.engine.shown import shown_state
 from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan
+from vacate.ports.cloud import Migration
 
 
 def iso(at: float | None) -> str | None:
@@ -92,6 +93,7 @@ def task_to_dict(task: Task) -> dict[str, Any]:
         "duration_s": task.duration_s,
         "downtime_s": task.downtime_s,
         "bytes_sent": task.bytes_sent,
+        "progress": task.progress,
         "attempts": task.attempt,
         "escalations": [
             {"action": s.action, "at": s.at, "detail": s.detail} for s in task.escalations
@@ -124,6 +126,35 @@ def job_to_dict(job: Job) -> dict[str, Any]:
     }
 
 
+def job_brief_to_dict(job: Job) -> dict[str, Any]:
+    """A job in a list: its tasks counted, not listed."""
+    data = job_to_dict(job)
+    data["task_count"] = len(data.pop("tasks"))
+    return data
+
+
+def job_detail_to_dict(job: Job, summary: DrainSummary) -> dict[str, Any]:
+    """A job with every task and the drain summary (``job show``, the end of a run)."""
+    data = job_to_dict(job)
+    data["summary"] = summary_to_dict(summary)
+    return data
+
+
+def migration_to_dict(migration: Migration) -> dict[str, Any]:
+    return {
+        "id": migration.id,
+        "kind": migration.kind.value,
+        "source": migration.source,
+        "dest": migration.dest,
+        "status": migration.status.value,
+        "error": migration.error,
+    }
+
+
+def server_group_to_dict(group: ServerGroup) -> dict[str, Any]:
+    return {"id": group.id, "name": group.name, "policy": group.policy.value}
+
+
 def summary_to_dict(summary: DrainSummary) -> dict[str, Any]:
     return {
         "moved": summary.moved,
@@ -132,6 +163,7 @@ def summary_to_dict(summary: DrainSummary) -> dict[str, Any]:
         "skipped": summary.skipped,
         "left_by_policy": summary.left_by_policy,
         "left_running": summary.left_running,
+        "live_moved": summary.live_moved,
         "makespan_s": summary.makespan_s,
         "lower_bound_s": summary.lower_bound_s,
         "efficiency": summary.efficiency,
@@ -152,6 +184,7 @@ def plan_to_dict(plan: DrainPlan) -> dict[str, Any]:
                 "instance_id": item.instance.id,
                 "instance_name": item.instance.name,
                 "vm_state": item.instance.vm_state.value,
+                "power_state": item.instance.power_state.value,
                 "verdict": item.verdict.value,
                 "destination": item.destination,
                 "order": item.order,

@@ -13,19 +13,15 @@ from vacate.api.idempotency import Started
 from vacate.domain.jobs import Job
 from vacate.engine.context import Context
 from vacate.engine.summary import job_summary
-from vacate.serialize import job_to_dict, summary_to_dict
+from vacate.serialize import job_brief_to_dict, job_detail_to_dict, job_to_dict
 
 
 def job_in_list(job: Job) -> dict[str, Any]:
-    data = job_to_dict(job)
-    data["task_count"] = len(data.pop("tasks"))
-    return data
+    return job_brief_to_dict(job)
 
 
 def job_detail(ctx: Context, job: Job) -> dict[str, Any]:
-    data = job_to_dict(job)
-    data["summary"] = summary_to_dict(job_summary(ctx.cloud, job))
-    return data
+    return job_detail_to_dict(job, job_summary(ctx.cloud, job))
 
 
 def job_url(job: Job) -> str:

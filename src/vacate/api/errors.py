@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vacate.domain.errors import Conflict, NotFound, SetupError, VacateError
+from vacate.domain.errors import Conflict, NotFound, PlanNotReady, SetupError, VacateError
 
 log = logging.getLogger("vacate.api")
 
@@ -124,6 +124,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
         return error_json(409, str(exc), request=request)
+
+    @app.exception_handler(PlanNotReady)
+    async def _not_ready(request: Request, exc: PlanNotReady) -> JSONResponse:
+        # 409 like any refusal the state explains; its own code, so that a client can tell
+        # "fix the plan" (the CLI's exit 1) from "wait for the job" (exit 4).
+        return error_json(409, str(exc), code="not_ready", request=request)
 
     @app.exception_handler(ValueError)
     async def _value(request: Request, exc: ValueError) -> JSONResponse:

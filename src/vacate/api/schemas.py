@@ -55,6 +55,12 @@ class MoveOptions(_Strict):
     allow_locked: bool = False
     cold_fallback: bool = False
     post_copy: bool = True
+    allow_partial: bool = Field(
+        default=False, description="Move what can move even if some instances are blocked"
+    )
+    allow_skip_running: bool = Field(
+        default=False, description="Accept that a skip policy leaves running guests on the host"
+    )
 
     def job_options(self, **extra: Any) -> JobOptions:
         return JobOptions(
@@ -67,6 +73,8 @@ class MoveOptions(_Strict):
             allow_locked=self.allow_locked,
             allow_cold_fallback=self.cold_fallback,
             allow_post_copy=self.post_copy,
+            allow_partial=self.allow_partial,
+            allow_skip_running=self.allow_skip_running,
             **extra,
         )
 
@@ -125,6 +133,32 @@ class InstanceOut(_Strict):
     shown_state_source: str = ""
 
 
+class MigrationOut(_Strict):
+    id: str
+    kind: str
+    source: str
+    dest: str | None
+    status: str
+    error: str | None
+
+
+class InstanceDetail(InstanceOut):
+    migrations: list[MigrationOut]
+
+
+class ServerGroupOut(_Strict):
+    id: str
+    name: str
+    policy: str
+
+
+class ServiceRequest(_Strict):
+    """``vacate host-update --status``: the compute service on or off, as a job of its own."""
+
+    status: Literal["enabled", "disabled"]
+    reason: Annotated[Text, StringConstraints(min_length=1)] = "host-update"
+
+
 class JobRef(_Strict):
     id: str
     kind: JobKind
@@ -140,6 +174,7 @@ class PlanItemOut(_Strict):
     instance_id: str
     instance_name: str
     vm_state: VmState
+    power_state: PowerState
     verdict: Verdict
     destination: str | None
     order: int
@@ -176,6 +211,7 @@ class TaskOut(_Strict):
     duration_s: float | None
     downtime_s: float | None
     bytes_sent: float
+    progress: float
     attempts: int
     escalations: list[EscalationOut]
     outcome: Outcome | None
@@ -225,6 +261,9 @@ class DrainSummaryOut(_Strict):
     failed: int
     blocked: int
     skipped: int
+    left_by_policy: int
+    left_running: int
+    live_moved: int
     makespan_s: float | None
     lower_bound_s: float | None
     efficiency: float | None

@@ -8,25 +8,23 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vacate import bootstrap
 from vacate.cli.apps import (
     EXIT_FAILED,
     EXIT_OK,
     Format,
     FormatOpt,
-    cli_actor,
     console,
     emit_json,
     host_app,
     open_app,
+    open_client,
     sim_app,
 )
 from vacate.cli.options import WaitOpt, check_reason
 from vacate.cli.running import finish, report, say
-from vacate.domain.jobs import Job
+from vacate.client import decode
+from vacate.client.base import Client, Doc
 from vacate.engine import hostdown
-from vacate.engine.follow import run_or_follow
-from vacate.serialize import job_to_dict
 
 FencedOpt = Annotated[
     bool,
@@ -47,33 +45,33 @@ ReservedOpt = Annotated[
 class _Parked(Exception):
     """The job waits at the fencing gate for a person: stop following it here."""
 
-    def __init__(self, job: Job) -> None:
-        super().__init__(job.message)
+    def __init__(self, job: Doc) -> None:
+        super().__init__(job["message"])
         self.job = job
 
 
-def _stop_at_gate(job: Job) -> None:
-    if hostdown.parked(job):
-        raise _Parked(job)
+def _stop_at_gate(doc: Doc) -> None:
+    if hostdown.parked(decode.job(doc)):
+        raise _Parked(doc)
 
 
-def run_report(a: bootstrap.App, job: Job, fmt: Format, *, wait: bool) -> int:
-    """Run the host-down job here until it ends, or until it waits at the fencing gate (then
-    say what a person must do; exit 1: nothing has been evacuated yet)."""
+def run_report(client: Client, job: Doc, fmt: Format, *, wait: bool) -> int:
+    """Run (or follow) the host-down job until it ends, or until it waits at the fencing gate
+    (then say what a person must do; exit 1: nothing has been evacuated yet)."""
     if not wait:
-        return finish(a, job, fmt, wait=False)
+        return finish(client, job, fmt, wait=False)
     try:
-        done = run_or_follow(a.ctx, job.id, observer=_stop_at_gate, say=say)
+        done = client.follow(job["id"], watch=_stop_at_gate, say=say)
     except _Parked as parked:
         if fmt is Format.JSON:
-            emit_json(job_to_dict(a.ctx.store.get_job(parked.job.id)))
+            emit_json(client.job(parked.job["id"]))
         else:
             console.print(
-                f"job [bold]{parked.job.id}[/] waits at the fencing gate: "
-                f"{escape(parked.job.message)}"
+                f"job [bold]{parked.job['id']}[/] waits at the fencing gate: "
+                f"{escape(parked.job['message'])}"
             )
         return EXIT_FAILED
-    return report(a, done, fmt)
+    return report(done, fmt)
 
 
 def report_host_down(
@@ -87,17 +85,15 @@ def report_host_down(
     wait: bool = True,
 ) -> int:
     """The one way every CLI entry (`host down`, `host-update --report-host-down`) reports."""
-    a = open_app()
-    job = hostdown.report_down(
-        a.ctx,
+    client = open_client()
+    job = client.report_down(
         host,
         fenced=fenced,
         evacuate=evacuate,
         reason=check_reason(reason),
         reserved=reserved or [],
-        actor=cli_actor(),
     )
-    return run_report(a, job, fmt, wait=wait)
+    return run_report(client, job, fmt, wait=wait)
 
 
 @host_app.command("down")
@@ -132,9 +128,9 @@ def host_down(
 def host_recover(host: str, no_wait: WaitOpt = False, fmt: FormatOpt = Format.TABLE) -> None:
     """Bring a repaired host back: no longer forced down, still disabled, in maintenance.
     Refused (exit 4, naming them) while an instance evacuated from it still runs there."""
-    a = open_app()
-    job = hostdown.recover(a.ctx, host, actor=cli_actor())
-    raise typer.Exit(finish(a, job, fmt, wait=not no_wait))
+    client = open_client()
+    job = client.recover(host)
+    raise typer.Exit(finish(client, job, fmt, wait=not no_wait))
 
 
 @sim_app.command("revive-host")

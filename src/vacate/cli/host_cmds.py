@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from vacate import bootstrap
 from vacate.cli import down_cmds, render
 from vacate.cli.apps import (
     EXIT_FAILED,
@@ -15,12 +14,11 @@ from vacate.cli.apps import (
     Format,
     FormatOpt,
     app,
-    cli_actor,
     console,
     emit_json,
     host_app,
     maint_app,
-    open_app,
+    open_client,
 )
 from vacate.cli.options import (
     ColdOpt,
@@ -40,48 +38,41 @@ from vacate.cli.options import (
     check_reason,
     job_options,
 )
-from vacate.cli.running import finish, say
-from vacate.domain.jobs import Job, JobOptions, JobStatus
-from vacate.engine import commands
-from vacate.engine.follow import run_or_follow
-from vacate.engine.views import group_names, host_views, os_host
-from vacate.serialize import (
-    host_to_dict,
-    instance_to_dict,
-    plan_to_dict,
-)
+from vacate.cli.running import exit_code, finish, say
+from vacate.client import decode
+from vacate.client.base import Client
+from vacate.domain.jobs import JobOptions
 
 
 # ------------------------------------------------------------------- hosts
 @host_app.command("list")
 def host_list(fmt: FormatOpt = Format.TABLE) -> None:
     """Every host with its service, maintenance state and usage."""
-    views = host_views(open_app().ctx)
+    hosts = open_client().hosts()
     if fmt is Format.JSON:
-        emit_json([host_to_dict(v) for v in views])
+        emit_json(hosts)
     else:
-        console.print(render.hosts_table(views))
+        console.print(render.hosts_table([decode.host_view(h) for h in hosts]))
 
 
 @host_app.command("show")
 def host_show(host: str, fmt: FormatOpt = Format.TABLE) -> None:
     """One host, its instances and its recent jobs."""
-    a = open_app()
-    view = host_views(a.ctx, only=host)[0]
-    instances = a.ctx.cloud.list_instances(host)
-    jobs = a.ctx.store.list_jobs(host=host, limit=5)
+    client = open_client()
+    data = client.host(host)
     if fmt is Format.JSON:
-        data = host_to_dict(view)
-        data["instances"] = [instance_to_dict(i, groups=group_names(a.ctx)) for i in instances]
-        data["jobs"] = [{"id": j.id, "kind": j.kind.value, "status": j.status.value} for j in jobs]
         emit_json(data)
         return
+    view = decode.host_view(data)
+    instances = [decode.instance(i) for i in data["instances"]]
     console.print(render.hosts_table([view], title=f"Host {view.host.name}"))
     if view.maintenance.reason:
-        console.print(f"{view.maintenance.state.value}: {render.safe(view.maintenance.reason)}")
-    console.print(render.instances_table(instances, groups=group_names(a.ctx)))
-    if jobs:
-        console.print(render.jobs_table(jobs))
+        console.print(f"maintenance: {render.safe(view.maintenance.reason)}")
+    groups = {g["id"]: g["name"] for g in client.server_groups()}
+    console.print(render.instances_table(instances, groups=groups))
+    if data["jobs"]:
+        recent = client.jobs(host=view.host.name, limit=5)
+        console.print(render.jobs_table([decode.job(j) for j in recent]))
 
 
 @maint_app.command("enable")
@@ -131,12 +122,12 @@ def maintenance_enable(
         allow_skip_running=allow_skip_running,
         placement=placement,
     )
-    a = open_app()
+    client = open_client()
     if dry_run:
-        print_plan(a, host, opts, fmt)
+        print_plan(client, host, opts, fmt)
         return
-    job = commands.enter_maintenance(a.ctx, host, opts, actor=cli_actor())
-    raise typer.Exit(finish(a, job, fmt, wait=not no_wait))
+    job = client.enter_maintenance(host, opts)
+    raise typer.Exit(finish(client, job, fmt, wait=not no_wait))
 
 
 @maint_app.command("disable")
@@ -149,9 +140,9 @@ def maintenance_disable(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Put the host back in service (enable its compute service)."""
-    a = open_app()
-    job = commands.exit_maintenance(a.ctx, host, restore=restore, actor=cli_actor())
-    raise typer.Exit(finish(a, job, fmt, wait=not no_wait))
+    client = open_client()
+    job = client.exit_maintenance(host, restore=restore)
+    raise typer.Exit(finish(client, job, fmt, wait=not no_wait))
 
 
 @host_app.command("migrate-instances")
@@ -189,18 +180,18 @@ def migrate_instances(
         allow_skip_running=allow_skip_running,
         placement=placement,
     )
-    a = open_app()
-    job = commands.migrate_instances(a.ctx, host, opts, actor=cli_actor())
-    raise typer.Exit(finish(a, job, fmt, wait=not no_wait))
+    client = open_client()
+    job = client.migrate_instances(host, opts)
+    raise typer.Exit(finish(client, job, fmt, wait=not no_wait))
 
 
-def print_plan(a: bootstrap.App, host: str, opts: JobOptions, fmt: Format) -> None:
-    plan = commands.preflight(a.ctx, host, opts)
+def print_plan(client: Client, host: str, opts: JobOptions, fmt: Format) -> None:
+    plan = client.plan(host, opts)
     if fmt is Format.JSON:
-        emit_json(plan_to_dict(plan))
+        emit_json(plan)
     else:
-        console.print(render.plan_table(plan))
-    if not plan.ok:
+        console.print(render.plan_table(decode.plan(plan)))
+    if not plan["ok"]:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -224,7 +215,7 @@ def plan(
         allow_locked=allow_locked,
         allow_skip_running=allow_skip_running,
     )
-    print_plan(open_app(), host, opts, fmt)
+    print_plan(open_client(), host, opts, fmt)
 
 
 class OnOff(StrEnum):
@@ -252,24 +243,17 @@ def host_update(
     if maintenance is None and status is None:
         raise typer.BadParameter("give --maintenance and/or --status")
     reason = check_reason(reason)
-    a = open_app()
-    name = commands.exact_host(a.ctx, host)
+    client = open_client()
+    name = client.os_host(host)["host"]  # exact names only: an unknown host is exit 3
     code = EXIT_OK
     if status is not None:
-        job = commands.set_service(
-            a.ctx, name, enabled=status is OnOff.ENABLE, reason=reason, actor=cli_actor()
-        )
-        code = _quietrun_here(a, job)
+        job = client.set_service(name, enabled=status is OnOff.ENABLE, reason=reason)
+        code = exit_code(client.follow(job["id"], say=say))
     if maintenance is OnOff.ENABLE:
-        job = commands.enter_maintenance(a.ctx, name, JobOptions(reason=reason), actor=cli_actor())
-        code = max(code, _quietrun_here(a, job))
+        job = client.enter_maintenance(name, JobOptions(reason=reason))
+        code = max(code, exit_code(client.follow(job["id"], say=say)))
     elif maintenance is OnOff.DISABLE:
-        job = commands.exit_maintenance(a.ctx, name, actor=cli_actor())
-        code = max(code, _quietrun_here(a, job))
-    emit_json(os_host(host_views(a.ctx, only=name)[0]))
+        job = client.exit_maintenance(name)
+        code = max(code, exit_code(client.follow(job["id"], say=say)))
+    emit_json(client.os_host(name))
     raise typer.Exit(code)
-
-
-def _quietrun_here(a: bootstrap.App, job: Job) -> int:
-    finished = run_or_follow(a.ctx, job.id, say=say)
-    return EXIT_OK if finished.status is JobStatus.SUCCEEDED else EXIT_FAILED

@@ -7,30 +7,24 @@ from typing import Annotated
 
 import typer
 
-from vacate.bootstrap import App
 from vacate.cli import render
 from vacate.cli.apps import (
     Format,
     FormatOpt,
     app,
-    cli_actor,
     console,
     emit_json,
     err,
     instance_app,
     job_app,
     open_app,
+    open_client,
 )
-from vacate.cli.running import report, run_here
+from vacate.cli.running import follow, report
+from vacate.client import decode
+from vacate.client.base import Client
 from vacate.domain.jobs import JobStatus
-from vacate.domain.model import JobId
-from vacate.engine import commands
 from vacate.engine.runner import run_until_idle
-from vacate.serialize import (
-    event_to_dict,
-    instance_to_dict,
-    job_to_dict,
-)
 
 
 # --------------------------------------------------------------- instances
@@ -40,45 +34,33 @@ def instance_list(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Instances, optionally of one host."""
-    a = open_app()
-    if host is not None:
-        host = commands.exact_host(a.ctx, host)  # an unknown host is an error, not "none"
-    instances = a.ctx.cloud.list_instances(host)
+    client = open_client()
+    instances = client.instances(host)  # an unknown host is an error, not "none"
     if fmt is Format.JSON:
-        emit_json([instance_to_dict(i, groups=group_names(a)) for i in instances])
+        emit_json(instances)
     else:
-        console.print(render.instances_table(instances, groups=group_names(a)))
+        found = [decode.instance(i) for i in instances]
+        console.print(render.instances_table(found, groups=group_names(client)))
 
 
 @instance_app.command("show")
 def instance_show(instance_id: str, fmt: FormatOpt = Format.TABLE) -> None:
     """One instance (by id, or by its exact name if only one has it): where it is, its state,
     flavor, groups and addresses, and its moves."""
-    a = open_app()
-    inst = commands.exact_instance(a.ctx, instance_id)
-    moves = a.ctx.cloud.list_migrations(instance_id=inst.id)
+    client = open_client()
+    data = client.instance(instance_id)
     if fmt is Format.JSON:
-        data = instance_to_dict(inst, groups=group_names(a))
-        data["migrations"] = [
-            {
-                "id": m.id,
-                "kind": m.kind.value,
-                "source": m.source,
-                "dest": m.dest,
-                "status": m.status.value,
-                "error": m.error,
-            }
-            for m in moves
-        ]
         emit_json(data)
         return
-    console.print(render.instances_table([inst], groups=group_names(a), title=inst.name))
-    if moves:
+    inst = decode.instance(data)
+    console.print(render.instances_table([inst], groups=group_names(client), title=inst.name))
+    if data["migrations"]:
+        moves = [decode.migration(m, inst.id) for m in data["migrations"]]
         console.print(render.migrations_table(moves))
 
 
-def group_names(a: App) -> dict[str, str]:
-    return {g.id: g.name for g in a.ctx.cloud.list_server_groups()}
+def group_names(client: Client) -> dict[str, str]:
+    return {g["id"]: g["name"] for g in client.server_groups()}
 
 
 # -------------------------------------------------------------------- jobs
@@ -90,11 +72,11 @@ def job_list(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Recent jobs, newest first."""
-    jobs = open_app().ctx.store.list_jobs(host=host, status=status, limit=limit)
+    jobs = open_client().jobs(host=host, status=status, limit=limit)
     if fmt is Format.JSON:
-        emit_json([job_to_dict(j) for j in jobs])
+        emit_json(jobs)
     else:
-        console.print(render.jobs_table(jobs))
+        console.print(render.jobs_table([decode.job(j) for j in jobs]))
 
 
 @job_app.command("show")
@@ -104,39 +86,37 @@ def job_show(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """A job with every instance's result (and, with --events, everything that happened)."""
-    a = open_app()
-    job = a.ctx.store.get_job(JobId(job_id))
-    log = a.ctx.store.list_events(job.id) if events else []
+    client = open_client()
+    data = client.job(job_id)
+    if events:
+        data["events"] = client.events(data["id"])
     if fmt is Format.JSON:
-        data = job_to_dict(job)
-        if events:
-            data["events"] = [event_to_dict(e) for e in log]
         emit_json(data)
         return
+    job = decode.job(data)
     console.print(render.results_table(job))
     if events:
-        console.print(render.events_table(log))
-    console.print(f"[bold]{job.status.value}[/] ({job.phase.value}): {job.message}")
+        console.print(render.events_table([decode.event(e, job.id) for e in data["events"]]))
+    console.print(f"[bold]{job.status.value}[/] ({job.phase.value}): {render.safe(job.message)}")
 
 
 @job_app.command("watch")
 def job_watch(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
-    """Follow a job until it ends; if no live worker holds it, run it here."""
-    a = open_app()
-    job = a.ctx.store.get_job(JobId(job_id))
-    raise typer.Exit(report(a, run_here(a, job.id, fmt), fmt))
+    """Follow a job until it ends (on a server: its event stream); here, if no live worker
+    holds it, run it."""
+    raise typer.Exit(report(follow(open_client(), job_id, fmt), fmt))
 
 
 @job_app.command("cancel")
 def job_cancel(job_id: str, fmt: FormatOpt = Format.TABLE) -> None:
     """Stop starting moves, abort running pre-copy migrations, end the job as cancelled."""
-    job = commands.cancel(open_app().ctx, job_id, actor=cli_actor())
+    job = open_client().cancel(job_id)
     if fmt is Format.JSON:
-        emit_json(job_to_dict(job))
+        emit_json(job)
     else:
         console.print(
-            f"job {job.id}: {job.status.value}"
-            + (" (cancel requested)" if job.cancel_requested else "")
+            f"job {job['id']}: {job['status']}"
+            + (" (cancel requested)" if job["cancel_requested"] else "")
         )
 
 

@@ -1,5 +1,6 @@
-"""``vacate serve``, ``vacate token …`` and ``vacate audit list``: the API server and what it
-needs on the command line. ``register(app)`` adds them to the main Typer app.
+"""``vacate serve`` and ``vacate token …``: the API server and what it needs on the command
+line (``vacate audit list`` is in ``vacate.cli.audit_cmds``). ``register(app)`` adds them to the
+main Typer app. ``serve``'s options default to the configuration file's ``[server]`` keys.
 
 The server's libraries (FastAPI, uvicorn) are imported by ``serve`` only: every other command
 of the CLI starts without paying for them.
@@ -12,7 +13,6 @@ import json
 import socket
 import sys
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -25,14 +25,13 @@ from rich.table import Table
 from vacate import bootstrap
 from vacate.api.tokens import make_token, parse_duration
 from vacate.domain.actors import Role
-from vacate.ports.auth import AuditQuery, AuthStore, NewAuditEntry, StoredToken
+from vacate.ports.auth import AuthStore, NewAuditEntry, StoredToken
 from vacate.store.auth import auth_store_for
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens: create, list, revoke.")
-audit_app = typer.Typer(no_args_is_help=True, help="The audit log of the API.")
 
 
 class Format(StrEnum):
@@ -56,7 +55,6 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.add_typer(token_app, name="token")
-    app.add_typer(audit_app, name="audit")
 
 
 def _auth() -> AuthStore:
@@ -100,49 +98,59 @@ def _note(auth: AuthStore, action: str, detail: str) -> None:
 
 # ------------------------------------------------------------------ serve
 def serve(
-    bind: Annotated[str, typer.Option("--bind", help="HOST:PORT to listen on.")] = (
-        "127.0.0.1:8779"
-    ),
+    bind: Annotated[
+        str | None, typer.Option("--bind", help="HOST:PORT to listen on [default: 127.0.0.1:8779]")
+    ] = None,
     tls_cert: Annotated[
         Path | None, typer.Option("--tls-cert", help="PEM certificate (chain) for HTTPS.")
     ] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM private key.")] = None,
     log_format: Annotated[
-        LogFormat, typer.Option("--log-format", help="text, or json: one object per line.")
-    ] = LogFormat.TEXT,
+        LogFormat | None,
+        typer.Option("--log-format", help="text, or json: one object per line [default: text]"),
+    ] = None,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Answer only; leave jobs to `vacate worker`.")
     ] = False,
     forwarded_allow_ips: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--forwarded-allow-ips", help="Proxies whose X-Forwarded-For is believed (comma list)."
+            "--forwarded-allow-ips",
+            help="Proxies whose X-Forwarded-For is believed (comma list) [default: 127.0.0.1]",
         ),
-    ] = "127.0.0.1",
+    ] = None,
     read_cache: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--read-cache",
             min=0.0,
-            help="Seconds a cloud read may serve read requests (0: only reads in flight).",
+            help="Seconds a cloud read may serve read requests (0: only reads in flight) "
+            "[default: 0]",
         ),
-    ] = 0.0,
+    ] = None,
 ) -> None:
-    """Serve the REST API and run queued jobs in the same process; SIGTERM stops gracefully."""
+    """Serve the REST API and run queued jobs in the same process; SIGTERM stops gracefully.
+    Options left out come from the configuration file's server table."""
     from vacate.api import logs, server, wiring
+    from vacate.config import load_settings
 
-    host, port = server.parse_bind(bind)
-    logs.configure(log_format.value)
+    settings = load_settings()
+    conf = settings.server
+    host, port = server.parse_bind(bind if bind is not None else conf.bind)
+    logs.configure(log_format.value if log_format is not None else conf.log_format)
+    run_worker = conf.worker and not no_worker
+    cert, key = (tls_cert, tls_key) if tls_cert or tls_key else (conf.tls_cert, conf.tls_key)
     options = server.ServeOptions(
         host=host,
         port=port,
-        tls_cert=tls_cert,
-        tls_key=tls_key,
-        run_worker=not no_worker,
-        forwarded_allow_ips=forwarded_allow_ips,
+        tls_cert=cert,
+        tls_key=key,
+        run_worker=run_worker,
+        forwarded_allow_ips=forwarded_allow_ips or conf.forwarded_allow_ips,
     )
-    svc = wiring.api_services(read_cache_s=read_cache)
-    server.serve(svc, None if no_worker else wiring.worker_context(), options)
+    cache = read_cache if read_cache is not None else conf.read_cache
+    svc = wiring.api_services(settings, read_cache_s=cache)
+    server.serve(svc, wiring.worker_context(settings) if run_worker else None, options)
 
 
 # ------------------------------------------------------------------ tokens
@@ -225,49 +233,3 @@ def token_revoke(name: str) -> None:
     token = auth.revoke_token(name, at=time.time())
     _note(auth, "token.revoke", name)
     console.print(f"token {token.name}: revoked {_when(token.revoked_at)}")
-
-
-# ------------------------------------------------------------------ audit
-@audit_app.command("list")
-def audit_list(
-    actor: Annotated[str | None, typer.Option("--actor", help="Token name (or CLI user).")] = None,
-    action: Annotated[str | None, typer.Option("--action", help="e.g. maintenance.enter")] = None,
-    host: Annotated[str | None, typer.Option("--host")] = None,
-    job: Annotated[str | None, typer.Option("--job")] = None,
-    outcome: Annotated[
-        str | None, typer.Option("--outcome", help="allowed, denied or failed")
-    ] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only the last 1h, 7d, …")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
-    fmt: FormatOpt = Format.TABLE,
-) -> None:
-    """Who did what, newest first."""
-    query = AuditQuery(
-        actor=actor,
-        action=action,
-        host=host,
-        job_id=job,
-        outcome=outcome,
-        since=time.time() - parse_duration(since, option="--since") if since else None,
-        limit=max(1, limit),
-    )
-    entries = _auth().audit(query)
-    if fmt is Format.JSON:
-        _json([asdict(e) for e in entries])
-        return
-    table = Table(title="Audit log")
-    for column in ("#", "when", "who", "from", "action", "host", "job", "outcome", "detail"):
-        table.add_column(column)
-    for e in entries:
-        table.add_row(
-            str(e.seq),
-            _when(e.at),
-            e.actor,
-            e.origin,
-            e.action,
-            e.host or "",
-            e.job_id or "",
-            f"{e.outcome} {e.status}" if e.status else e.outcome,
-            e.detail,
-        )
-    console.print(table)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
@@ -123,6 +124,18 @@ def _check_schema(tables: set[str], current: str | None, where: str) -> None:
         )
 
 
+#: The stores this process has open on each SQLite file. While one holds connections the file
+#: is not checked again: reading it with ``open()`` and closing it would release every POSIX
+#: lock the process holds on it — SQLite's own included — and another process closing its last
+#: connection would then delete the WAL under this one's feet (its later writes lost).
+#: ``vacate serve`` opens two stores on one file.
+_OPEN: dict[Path, weakref.WeakSet[SqlStore]] = {}
+
+
+def _in_use(path: Path) -> bool:
+    return any(store.connections() > 0 for store in _OPEN.get(path.resolve(), ()))
+
+
 def open_store(url: str) -> SqlStore:
     """Open (creating or upgrading as needed) the store at ``url``.
 
@@ -136,12 +149,12 @@ def open_store(url: str) -> SqlStore:
         ) from None
     where = parsed.render_as_string(hide_password=True)
     path = _sqlite_file(url)
-    if path is not None:
-        if not path.parent.is_dir():
-            raise SetupError(
-                f"database {path}: directory {path.parent} does not exist; create it, or point "
-                "VACATE_DB_URL at a file in an existing directory"
-            )
+    if path is not None and not path.parent.is_dir():
+        raise SetupError(
+            f"database {path}: directory {path.parent} does not exist; create it, or point "
+            "VACATE_DB_URL at a file in an existing directory"
+        )
+    if path is not None and not _in_use(path):
         _check_file(path)
         if path.exists():
             _check_schema(*_sqlite_schema(path), str(path))
@@ -167,4 +180,7 @@ def open_store(url: str) -> SqlStore:
     except BaseException:
         engine.dispose()
         raise
-    return SqlStore(engine)
+    store = SqlStore(engine)
+    if path is not None:
+        _OPEN.setdefault(path.resolve(), weakref.WeakSet()).add(store)
+    return store

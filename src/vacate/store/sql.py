@@ -150,6 +150,12 @@ class SqlStore:
         """Close every pooled connection (the store can be used again; it reconnects)."""
         self._engine.dispose()
 
+    def connections(self) -> int:
+        """Database connections this store holds open now (pooled or in use)."""
+        pool = self._engine.pool
+        count = getattr(pool, "checkedin", None), getattr(pool, "checkedout", None)
+        return sum(int(f()) for f in count if callable(f))
+
     def __repr__(self) -> str:
         return f"SqlStore({self._where()!r})"
 

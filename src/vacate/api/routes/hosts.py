@@ -25,6 +25,7 @@ from vacate.api.schemas import (
     MaintenanceRequest,
     MoveOptions,
     PlanOut,
+    ServiceRequest,
 )
 from vacate.api.services import Services, services
 from vacate.domain.actors import Role
@@ -166,5 +167,37 @@ def migrate_instances(
         idempotency_key,
         fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         lambda: commands.migrate_instances(svc.ctx, host, opts, actor=caller.actor()),
+    )
+    return accepted(request, started)
+
+
+@router.put(
+    "/hosts/{host}/service",
+    status_code=202,
+    response_model=JobOut,
+    responses={**ACTION_ERRORS, **BODY_ERRORS},
+)
+def set_service(
+    host: HostPath,
+    body: ServiceRequest,
+    request: Request,
+    caller: Annotated[Caller, policy(Role.ADMIN, "host.service")],
+    svc: Svc,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Enable or disable the compute service (``vacate host-update --status``), as a job. A host
+    in maintenance refuses an enable (409): only leaving maintenance enables it."""
+    started = start_once(
+        svc,
+        caller,
+        idempotency_key,
+        fingerprint("PUT", request.url.path, body.model_dump(mode="json")),
+        lambda: commands.set_service(
+            svc.ctx,
+            host,
+            enabled=body.status == "enabled",
+            reason=body.reason,
+            actor=caller.actor(),
+        ),
     )
     return accepted(request, started)
