@@ -128,8 +128,11 @@ def test_a_failed_host_is_powered_off_through_its_bmc_then_every_instance_is_eva
     assert job["status"] == "succeeded", job["message"]
     assert emulator.power_state(uuid_of("c01")) == "Off"
     assert emulator.power_state(uuid_of("c02")) == "On", "only the failed host is fenced"
-    resets = [line for line in emulator.access_log().splitlines() if RESET in line]
-    assert len(resets) == 1 and uuid_of("c01") in resets[0], resets
+    log = emulator.access_log().splitlines()
+    resets = [n for n, line in enumerate(log) if RESET in line]
+    assert len(resets) == 1 and uuid_of("c01") in log[resets[0]], resets
+    read_back = f"GET /redfish/v1/Systems/{uuid_of('c01')} "
+    assert any(read_back in line for line in log[resets[0] + 1 :]), "it polled after the reset"
     fenced = events_of(job, "host.fenced")
     assert [e["message"] for e in fenced] == ["c01 is fenced: its BMC reads the power off"]
     waiting = [e["message"] for e in events_of(job, "host.fence-waiting")]
