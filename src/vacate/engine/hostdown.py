@@ -112,6 +112,21 @@ def report_down(
     return _queue(ctx, JobKind.HOST_DOWN, name, options, actor, state=MaintenanceState.DOWN)
 
 
+def _compute_up(ctx: Context, name: HostName) -> bool:
+    """Whether the host's compute service runs. Nova reports a forced-down service ``down``
+    whatever its compute does, so the force is lifted to read it, and put back (the job lifts
+    it for good). Nova refuses to lift it (``Conflict``) until the restarted compute has
+    destroyed its copies of the evacuated servers: Nova's own double-run guard."""
+    host = ctx.cloud.get_host(name)
+    if host.state is ServiceState.UP or not host.forced_down:
+        return host.state is ServiceState.UP
+    ctx.cloud.force_down(name, False)
+    try:
+        return ctx.cloud.get_host(name).state is ServiceState.UP
+    finally:
+        ctx.cloud.force_down(name, True)
+
+
 def recover(ctx: Context, host: str, *, actor: Actor, reason: str = "") -> Job:
     """Queue the recovery of a repaired host: refused (naming them) while an instance
     evacuated from it still runs there, or while its service still reports down."""
@@ -124,8 +139,7 @@ def recover(ctx: Context, host: str, *, actor: Actor, reason: str = "") -> Job:
         raise Conflict(
             f"host {name} is {state.value!r}, not 'down': only a host reported down is recovered"
         )
-    cloud_host = ctx.cloud.get_host(name)
-    if cloud_host.state is not ServiceState.UP:
+    if not _compute_up(ctx, name):
         raise Conflict(
             f"host {name} is 'down' and its compute service still reports down: repair the "
             "host and start its compute service, then recover it"
