@@ -54,6 +54,23 @@ def test_a_host_still_up_is_refused_unless_fenced_and_keeps_its_state(admin: Pag
     assert answer.json()["jobs"] == []
 
 
+def test_an_unknown_host_or_a_bad_reason_is_named_and_changes_nothing(admin: Page) -> None:
+    page = admin
+    page.goto("/hosts/c05")
+    csrf = page.locator("#down-form input[name=csrf_token]").get_attribute("value") or ""
+    fenced = {"csrf_token": csrf, "fenced": "on", "evacuate": "on"}
+    answer = page.request.post("/hosts/c99/down", form=fenced, max_redirects=0)
+    assert answer.status == 404 and "c99" in answer.text(), answer.text()
+    answer = page.request.post(
+        "/hosts/c05/down", form={**fenced, "down_reason": "bad\x07bell"}, max_redirects=0
+    )
+    assert answer.status == 422 and "reason: printable text" in answer.text()
+    answer = page.request.post("/hosts/c05/recover", form={"csrf_token": csrf}, max_redirects=0)
+    assert answer.status == 409 and "not &#39;down&#39;" in answer.text(), answer.text()
+    state = page.request.get("/v1/hosts/c05").json()
+    assert state["maintenance_state"] == "operational" and state["jobs"] == []
+
+
 def test_a_killed_host_is_reported_down_fenced_evacuated_and_recovered_once_repaired(
     admin: Page, server: Server
 ) -> None:
