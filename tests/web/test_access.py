@@ -12,7 +12,16 @@ from api.server import Server
 
 from .conftest import Tokens, screenshot, sign_in
 
-ACTIONS = ("Exit maintenance", "Migrate instances…", "Preview", "Cancel job", "Migrate")
+ACTIONS = (
+    "Exit maintenance",
+    "Migrate instances…",
+    "Preview",
+    "Cancel job",
+    "Migrate",
+    "Report down",
+    "Recover",
+    "The host is off: evacuate",
+)
 
 
 def test_an_invalid_token_is_refused_with_a_clear_message(context: BrowserContext) -> None:
@@ -56,7 +65,10 @@ def test_a_reader_sees_no_action_anywhere_and_a_forged_action_is_refused(
         for name in ACTIONS:
             expect(reader.get_by_role("button", name=name, exact=True)).to_have_count(0)
         expect(
-            reader.locator("form[action$='/maintenance'], form[action$='/migrate']")
+            reader.locator(
+                "form[action$='/maintenance'], form[action$='/migrate'], "
+                "form[action$='/down'], form[action$='/recover']"
+            )
         ).to_have_count(0)
 
     # The reader's own session and CSRF token (from the sign-out form), a forged action form.
@@ -67,6 +79,8 @@ def test_a_reader_sees_no_action_anywhere_and_a_forged_action_is_refused(
         ("/hosts/c01/maintenance", {"reason": "forged", "csrf_token": csrf}),
         ("/hosts/c01/migrate", {"csrf_token": csrf}),
         ("/hosts/c01/exit", {"csrf_token": csrf}),
+        ("/hosts/c01/down", {"fenced": "on", "evacuate": "on", "csrf_token": csrf}),
+        ("/hosts/c01/recover", {"csrf_token": csrf}),
         (f"{job_path}/cancel", {"csrf_token": csrf}),
     ):
         answer = reader.request.post(action, form=form, max_redirects=0)
@@ -76,6 +90,10 @@ def test_a_reader_sees_no_action_anywhere_and_a_forged_action_is_refused(
     expect(reader.get_by_test_id("maintenance-state")).to_have_text("operational")
     reader.goto("/audit?outcome=denied&action=web.maintenance.enter")
     expect(reader.get_by_test_id("audit").locator("tbody tr").first).to_contain_text("web-reader")
+    reader.goto("/audit?outcome=denied&action=web.host.down")
+    expect(reader.get_by_test_id("audit").locator("tbody tr").first).to_contain_text("web-reader")
+    answer = reader.request.get("/v1/hosts/c01")
+    assert answer.json()["jobs"] == [] and not answer.json()["forced_down"]
 
 
 def test_an_admins_form_without_the_sessions_csrf_token_is_refused(admin: Page) -> None:

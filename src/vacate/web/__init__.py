@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from vacate.web import actions, assets, pages, results, signin
+from vacate.web import actions, assets, pages, report_down, results, signin
 from vacate.web.access import SignInFirst, session_caller
 from vacate.web.session import Sessions
 
@@ -16,7 +16,8 @@ def install(app: FastAPI) -> None:
     """Mount the dashboard on the API's application (``vacate.api.app``)."""
     app.state.sessions = Sessions()
     app.state.session_caller = session_caller
-    for router in (signin.router, pages.router, actions.router, results.router, assets.router):
+    routers = (signin.router, pages.router, actions.router, report_down.router)
+    for router in (*routers, results.router, assets.router):
         app.include_router(router)
 
     @app.exception_handler(SignInFirst)

@@ -2,9 +2,9 @@
 
 The host page renders each registered action's form (a template of its own) for an admin
 when ``shown`` says it applies to the host; nothing registered, nothing shown. The host-down
-workflow's "Report down" is meant to come this way: a module ``vacate.web.report_down`` that
-calls ``register`` with its template, plus its POST route (``page(Role.ADMIN, …)``, the form
-read by ``checked_form``, the engine's command with ``web_actor``) added to the routers in
+workflow's Report down and Recover come this way: ``vacate.web.report_down`` calls
+``register`` with their templates, and its POST routes (``page(Role.ADMIN, …)``, the form read
+by ``checked_form``, the engine's command with ``web_actor``) are among the routers of
 ``vacate.web.install``.
 """
 

@@ -17,7 +17,8 @@
     "service.disabled", "service.enabled", "service.note", "state.changed", "state.conflict",
     "task.started", "task.adopted", "task.retry", "task.escalated", "task.escalation-refused",
     "task.abort-resent", "task.fallback", "task.moved", "task.failed", "task.skipped",
-    "task.blocked"];
+    "task.blocked", "host.forced-down", "host.fenced", "host.fence-waiting", "host.recovered",
+    "task.marked-stopped", "task.power-restored"];
   const ENDS = ["job.succeeded", "job.failed", "job.cancelled"];
 
   function progressCell(t) {
@@ -49,6 +50,11 @@
     status.textContent = job.status; status.className = "status status-" + job.status;
     document.getElementById("job-phase").textContent = job.phase;
     document.getElementById("job-message").textContent = job.message;
+    const gate = document.getElementById("fence-gate");
+    if (gate) {
+      gate.hidden = job.phase !== "awaiting_fence" || ["succeeded", "failed", "cancelled"].includes(job.status);
+      document.getElementById("fence-message").textContent = job.message;
+    }
   }
   function addEvent(e) {
     const when = vacate.el("time", { datetime: new Date(e.at * 1000).toISOString(), text: vacate.localTime(e.at) });

@@ -14,7 +14,7 @@ window.vacate = window.vacate || {};
   }
   // [start, end, phase] pieces of one task from its escalation steps.
   function phases(task, end) {
-    if (task.method === "cold") return [[task.start, end, "cold"]];
+    if (task.method === "cold" || task.method === "evacuate") return [[task.start, end, "cold"]];
     const pieces = [];
     let from = task.start, phase = "precopy";
     (task.escalations || []).forEach(function (s) {
