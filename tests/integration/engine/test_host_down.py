@@ -354,3 +354,37 @@ def test_a_worker_dying_right_after_the_cloud_accepted_an_evacuation_never_doubl
     evacuations = [m.instance_id for m in rig.migrations() if m.kind.value == "evacuation"]
     assert sorted(evacuations) == ["a", "b"]
     assert all(i.power_state is PowerState.RUNNING for i in rig.instances().values())
+
+
+def test_a_second_report_leaves_the_stale_copies_of_what_was_evacuated_alone(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("web", power_state="running")]))
+    # Reported --fenced while it still ran: web is rebuilt elsewhere, its copy runs on src.
+    first = rig.run(hostdown.report_down(rig.ctx, "src", fenced=True, actor=ADMIN))
+    assert first.status is JobStatus.SUCCEEDED, first.message
+    kill(rig)
+    second = rig.run(hostdown.report_down(rig.ctx, "src", fenced=True, actor=ADMIN))
+    copies = [t for t in second.tasks if t.instance_name == "web"]
+    assert copies and all(t.outcome is Outcome.SKIPPED for t in copies), second.tasks
+    assert "run it twice" in copies[0].reason
+    running = [
+        i
+        for i in rig.instances().values()
+        if i.name == "web" and i.power_state is PowerState.RUNNING and i.host != "src"
+    ]
+    assert len(running) == 1, running  # one guest named web runs away from src, not two
+
+
+def test_a_paused_guest_is_evacuated_stopped_and_its_result_says_so(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm("idle", vm_state="paused", power_state="paused")]))
+    kill(rig)
+    job = rig.run(hostdown.report_down(rig.ctx, "src", fenced=True, actor=ADMIN))
+    assert job.status is JobStatus.SUCCEEDED, job.message
+    now = rig.instances()[InstanceId("idle")]
+    (task,) = job.tasks
+    assert now.host != "src"
+    assert now.power_state.value in task.reason  # the result states the power it has now
+    assert "as it was" not in task.reason

@@ -131,8 +131,20 @@ def _restore_power(book: Book, tick: Tick, task: Task) -> None:
             f"{task.instance_name}: {verb} on {task.destination} (it was {task.power_before})",
             task,
         )
-    power = "running" if was_running else f"{task.power_before or 'stopped'}, as it was"
+    power = _power_after(task, was_running)
     book.finish(task, Outcome.MOVED, f"evacuated to {task.destination}; {power}")
+
+
+def _power_after(task: Task, was_running: bool) -> str:
+    """What the results say of the power state: exactly what the guest is now. A paused or
+    suspended guest is rebuilt from its disk, so its memory is gone: it stays stopped, and the
+    line says so rather than claiming it is as it was."""
+    before = task.power_before or "stopped"
+    if was_running:
+        return "running"
+    if before in ("shutdown", "stopped", "shutoff", "nostate", "crashed"):
+        return f"stopped, as it was ({before})"
+    return f"stopped (shutdown): it was {before}, and evacuation rebuilds a guest from its disk"
 
 
 def _place(

@@ -23,8 +23,10 @@ from vacate.planning.priority import priority
 LEFT_ALONE = (VmState.SOFT_DELETED, VmState.DELETED, VmState.RESIZED, VmState.ERROR)
 
 
-def _task(job: Job, inst: Instance, order: int, earlier: Task | None) -> Task:
-    alone = inst.vm_state in LEFT_ALONE
+def _task(
+    job: Job, inst: Instance, order: int, earlier: Task | None, copy_of: Task | None = None
+) -> Task:
+    alone = inst.vm_state in LEFT_ALONE or copy_of is not None
     # Marked by an earlier report of this host (left behind then): what it had before that.
     state, power = inst.vm_state.value, inst.power_state.value
     if earlier is not None and _marked(inst):
@@ -38,8 +40,37 @@ def _task(job: Job, inst: Instance, order: int, earlier: Task | None) -> Task:
         verdict=Verdict.SKIP if alone else Verdict.EVACUATE,
         source=job.host,
         order=order,
-        reason=f"left alone: it is {inst.vm_state.value}" if alone else "",
+        reason=_left_alone(inst, copy_of) if alone else "",
     )
+
+
+def _left_alone(inst: Instance, copy_of: Task | None) -> str:
+    if copy_of is not None:
+        return (
+            f"left alone: a copy of {copy_of.instance_name}, which an earlier report already "
+            f"evacuated to {copy_of.destination}; evacuating it again would run it twice "
+            "(power the host off; `vacate host recover` refuses while it runs)"
+        )
+    return f"left alone: it is {inst.vm_state.value}"
+
+
+def _evacuated_before(tick: Tick) -> dict[str, Task]:
+    """The instances earlier host-down jobs of this host evacuated, by name: what the host may
+    still run as stale copies (the double-run guard's own matching)."""
+    by_name: dict[str, Task] = {}
+    for job in tick.store.list_jobs(host=tick.job.host, limit=20):  # newest first
+        if job.kind is JobKind.HOST_DOWN and job.id != tick.job.id:
+            for task in job.tasks:
+                if task.outcome is Outcome.MOVED:
+                    by_name.setdefault(task.instance_name, task)
+    return by_name
+
+
+def _copy_of(inst: Instance, evacuated: dict[str, Task]) -> Task | None:
+    """The evacuation ``inst`` is a stale copy of: same name, another id (the instance itself,
+    moved back here since, is not a copy)."""
+    task = evacuated.get(inst.name)
+    return task if task is not None and task.instance_id != inst.id else None
 
 
 def _marked(inst: Instance) -> bool:
@@ -98,7 +129,11 @@ class MarkStopped:
         found = list(tick.snapshot.instances_on(job.host))
         ordered = sorted(found, key=lambda i: (-priority(i), i.name, i.id))
         earlier = _earlier_tasks(tick)
-        tasks = tuple(_task(job, inst, n, earlier.get(inst.id)) for n, inst in enumerate(ordered))
+        evacuated = _evacuated_before(tick)
+        tasks = tuple(
+            _task(job, inst, n, earlier.get(inst.id), _copy_of(inst, evacuated))
+            for n, inst in enumerate(ordered)
+        )
         moving = sum(t.verdict is Verdict.EVACUATE for t in tasks)
         return Changes(new_tasks=tasks) + note(
             EventKind.JOB_PLANNED,
