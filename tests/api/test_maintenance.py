@@ -168,6 +168,11 @@ def test_invalid_input_is_422_naming_the_field(admin: httpx.Client) -> None:
     assert target.status_code == 422 and "is the host being drained" in target.text
     limit = admin.get("/v1/jobs", params={"limit": "lots"})
     assert limit.status_code == 422 and limit.json()["error"]["message"].startswith("limit:")
+    for blank in ("   ", "\u00a0 "):  # a blank reason would become the bare prefix "vacate: "
+        answer = admin.post("/v1/hosts/c06/maintenance", json={"reason": blank})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["message"].startswith("reason:"), answer.text
+    assert admin.get("/v1/hosts/c06").json()["maintenance_state"] == "operational"
 
 
 def test_an_illegal_transition_is_409_with_the_engines_message(admin: httpx.Client) -> None:

@@ -9,6 +9,7 @@ import ipaddress
 import json
 import shutil
 import signal
+import socket
 import ssl
 import time
 from collections import Counter
@@ -79,6 +80,19 @@ def test_a_mismatched_certificate_and_key_stop_the_server_with_one_line(
     _, other_key = self_signed(tmp_path / "other")
     proc = home.cli("serve", "--tls-cert", str(cert), "--tls-key", str(other_key), check=5)
     assert "TLS certificate" in proc.stderr
+
+
+def test_a_port_already_taken_stops_the_server_with_one_line_before_anything_starts(
+    home: Home,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = home.cli("serve", "--bind", f"127.0.0.1:{port}", check=5)
+    lines = proc.stderr.strip().splitlines()
+    assert f"cannot listen on 127.0.0.1:{port}" in lines[-1], proc.stderr
+    assert "worker started" not in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_json_logs_and_the_audit_log_never_hold_a_token(home: Home, tokens: Tokens) -> None:

@@ -28,6 +28,15 @@ from vacate.domain.model import PowerState, ServiceStatus, VmState
 
 #: Printable text: what reaches the cloud and the database never holds control characters.
 Text = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
+#: A reason a person gave: printable, and not blank (it becomes the service's disabled reason).
+Reason = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=500,
+        pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$",
+    ),
+]
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/]+$")
 ]
@@ -82,7 +91,7 @@ class MoveOptions(_Strict):
 class MaintenanceRequest(MoveOptions):
     """``vacate host maintenance enable``: disable, empty, mark ``maintenance``."""
 
-    reason: Annotated[Text, StringConstraints(min_length=1)]
+    reason: Reason
     rollback_on_error: bool = False
 
 
@@ -156,7 +165,7 @@ class ServiceRequest(_Strict):
     """``vacate host-update --status``: the compute service on or off, as a job of its own."""
 
     status: Literal["enabled", "disabled"]
-    reason: Annotated[Text, StringConstraints(min_length=1)] = "host-update"
+    reason: Reason = "host-update"
 
 
 class JobRef(_Strict):

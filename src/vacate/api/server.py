@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -89,8 +90,24 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def _check_port(options: ServeOptions) -> None:
+    """Refuse a taken or forbidden address before anything starts (uvicorn would log it and
+    exit after the worker had started), with one line naming it."""
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((options.host, options.port))
+        except OSError as exc:
+            raise SetupError(
+                f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}"
+                " (another server there? choose another --bind)"
+            ) from None
+
+
 def serve(svc: Services, worker_ctx: Context | None, options: ServeOptions) -> None:
     _check_tls(options)
+    _check_port(options)
     app = create_app(svc)
     config = uvicorn.Config(
         app,

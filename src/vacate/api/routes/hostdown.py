@@ -13,7 +13,7 @@ from vacate.api.answers import accepted
 from vacate.api.idempotency import fingerprint, start_once
 from vacate.api.policy import Caller, policy
 from vacate.api.routes.params import ACTION_ERRORS, BODY_ERRORS, HostPath, IdempotencyKey
-from vacate.api.schemas import JobOut, Text
+from vacate.api.schemas import JobOut, Reason
 from vacate.api.services import Services, services
 from vacate.domain.actors import Role
 from vacate.engine import hostdown
@@ -34,7 +34,7 @@ class HostDownRequest(BaseModel):
         description="The host is known to be powered off (needed while its service reports up)",
     )
     evacuate: bool = Field(default=True, description="False: force down and mark stopped only")
-    reason: Annotated[Text, StringConstraints(min_length=1)] = "host down"
+    reason: Reason = "host down"
     reserved_hosts: list[Name] = Field(
         default_factory=list, max_length=100, description="Tried first for evacuated instances"
     )
