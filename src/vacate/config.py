@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,9 +162,26 @@ def _server(config: ConfigFile) -> ServerSettings:
     )
 
 
+def _check_file_values(config: ConfigFile) -> None:
+    """Every value the file holds is checked, even one a variable overrides today: a file that
+    is refused only once its variable is unset is a trap for the next person."""
+    checks: dict[str, Callable[[str, str], object]] = {
+        "db_url": lambda text, where: database_url(text, where),
+        "sim_speed": lambda text, where: parse_speed(text, where),
+        "lease_seconds": lambda text, where: positive(where, text),
+        "poll_seconds": lambda text, where: positive(where, text),
+        "cloud": lambda text, where: parse_cloud(text, where),
+    }
+    for key, check in checks.items():
+        value = config.get(key)
+        if value is not None:
+            check(str(value), config.where(key))
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = dict(os.environ) if env is None else env
     config = read_config(env)
+    _check_file_values(config)
     src = _Sources(env, config)
     home_text, home_from = src.get("home", "VACATE_HOME", "")
     home = Path(home_text or platformdirs.user_data_dir("vacate")).expanduser()

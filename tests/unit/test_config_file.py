@@ -115,6 +115,24 @@ def test_a_bad_key_or_value_is_refused_naming_the_file_and_the_key(
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("text", "variable", "value"),
+    [
+        ("sim_speed = 'fast'", "VACATE_SIM_SPEED", "max"),
+        ("lease_seconds = nan", "VACATE_LEASE_SECONDS", "5"),
+        ("cloud = 'vmware'", "VACATE_CLOUD", "simulated"),
+    ],
+)
+def test_a_bad_value_is_refused_even_while_its_variable_overrides_it(
+    tmp_path: Path, text: str, variable: str, value: str
+) -> None:
+    env = write(tmp_path, text)
+    env.update({"VACATE_HOME": str(tmp_path), variable: value})
+    with pytest.raises(SetupError) as caught:
+        load_settings(env)
+    assert str(tmp_path / "vacate.toml") in str(caught.value)
+
+
 def test_a_damaged_file_is_refused_naming_it(tmp_path: Path) -> None:
     env = write(tmp_path, "home = [unclosed\n")
     with pytest.raises(SetupError, match=r"vacate\.toml: not valid TOML"):
