@@ -108,6 +108,15 @@ def test_an_admins_form_without_the_sessions_csrf_token_is_refused(admin: Page) 
     assert answer.status == 403
 
 
+def test_a_host_that_is_not_there_is_a_page_saying_so_not_the_apis_json(admin: Page) -> None:
+    answer = admin.goto("/hosts/nosuch")
+    assert answer is not None and answer.status == 404
+    assert "nosuch" in admin.get_by_test_id("message").inner_text()
+    assert '"error"' not in admin.content()
+    api = admin.request.get("/v1/hosts/nosuch")
+    assert api.status == 404 and api.json()["error"]["code"] == "not_found"
+
+
 def test_signing_out_ends_the_session(admin: Page) -> None:
     admin.get_by_role("button", name="Sign out").click()
     admin.wait_for_url(re.compile(r"/signin$"))

@@ -61,6 +61,7 @@ def create_app(svc: Services) -> FastAPI:
         app.include_router(router)
     web.install(app)  # the dashboard: pages at /, its session for the stream and reads
     errors.install(app)
+    web.install_errors(app)  # the dashboard's pages answer errors as pages
     app.add_middleware(Observe, svc=svc)
     missing = undeclared(app)
     if missing:  # a route nobody decided the access of must not be served

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from vacate.web import actions, assets, pages, report_down, results, signin
+from vacate.web import actions, assets, errors, pages, report_down, results, signin
 from vacate.web.access import SignInFirst, session_caller
 from vacate.web.session import Sessions
 
@@ -23,3 +23,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SignInFirst)
     async def _sign_in(request: Request, exc: SignInFirst) -> RedirectResponse:
         return RedirectResponse("/signin", status_code=303)
+
+
+def install_errors(app: FastAPI) -> None:
+    """After the API's error handlers: errors on a page render as a page."""
+    errors.install(app)
