@@ -135,10 +135,12 @@ def test_on_a_390_pixel_screen_the_hosts_table_fits_and_still_sorts_and_filters(
         sign_in(page, tokens.reader)
         table = page.locator("#hosts-table")
         expect(table.locator("tbody tr")).to_have_count(8)
-        # Name, state, maintenance and instances stay on screen without scrolling sideways.
-        for key in ("name", "state", "maintenance_state", "instance_count"):
+        # Name, state, maintenance, instances and RAM stay on screen without scrolling sideways.
+        for key in ("name", "state", "maintenance_state", "instance_count", "ram"):
             box = table.locator(f"th[data-key={key}] button").bounding_box()
             assert box is not None and box["x"] + box["width"] <= 390, (key, box)
+        meter = table.locator("tbody tr").first.locator("meter").last.bounding_box()
+        assert meter is not None and meter["x"] + meter["width"] <= 390, meter
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         screenshot(page, "hosts-390px")
         page.get_by_label("Search").fill("c05")
