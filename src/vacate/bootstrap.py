@@ -85,7 +85,13 @@ def build(
     database (``sim init``, tokens); every other command needs the cloud, and is refused before
     anything is created (no database, no home) when there is none."""
     settings = settings or load_settings()
-    if need_cloud and settings.cloud == "simulated" and not settings.sim_path.exists():
+    legacy = settings.sim_path.with_suffix(".json")  # an older Vacate's file, migrated on use
+    if (
+        need_cloud
+        and settings.cloud == "simulated"
+        and not settings.sim_path.exists()
+        and not legacy.exists()
+    ):
         from vacate.clouds.sim.state import NoCloudYet
 
         raise NoCloudYet(settings.sim_path)

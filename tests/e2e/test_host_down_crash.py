@@ -4,7 +4,6 @@ is lost, and every guest that ran runs again — once."""
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import textwrap
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from vacate.clouds.sim.state import FileState
 
 from .conftest import Vacate, by_name
 
@@ -46,8 +47,9 @@ def kill(worker: subprocess.Popen[str]) -> None:
 
 def evacuations(home: Path) -> Counter[str]:
     """Evacuations the simulated cloud accepted, per instance (its own record)."""
-    state = json.loads((home / "sim-cloud.json").read_text())
-    return Counter(t["instance_id"] for t in state["transfers"] if t["kind"] == "evacuation")
+    with FileState(home / "sim-cloud.db").session() as state:
+        moves = list(state.transfers.values())
+    return Counter(t.instance_id for t in moves if t.kind == "evacuation")
 
 
 def test_the_job_resumes_after_kills_at_the_gate_and_mid_evacuation_without_doubling(

@@ -121,7 +121,7 @@ def test_a_missing_cloud_is_an_environment_problem_and_creates_no_database(
     for args in (("host", "list"), ("job", "list"), ("instance", "show", "x"), ("plan", "c1")):
         refused = vacate(*args, check=5)
         assert one_line(refused.stderr) == (
-            f"error: no simulated cloud at {vacate.home / 'sim-cloud.json'}: run `vacate sim init`"
+            f"error: no simulated cloud at {vacate.home / 'sim-cloud.db'}: run `vacate sim init`"
         )
     assert not vacate.home.exists(), "a failed read wrote into VACATE_HOME"
 
