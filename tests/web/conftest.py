@@ -133,7 +133,15 @@ def reader(contexts: Callable[[], BrowserContext], tokens: Tokens) -> Page:
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # The whole page, by growing the viewport to it: Chromium's own full-page capture never
+    # finishes on a page holding an open event stream.
+    size = page.viewport_size or {"width": 1280, "height": 800}
+    height = int(page.evaluate("document.documentElement.scrollHeight"))
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    try:
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(size)
     return path
 
 

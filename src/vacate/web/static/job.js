@@ -69,7 +69,14 @@
   function soon() { if (!pending) pending = window.setTimeout(function () { pending = null; refresh(); }, 150); }
 
   renderRows();
-  window.addEventListener("resize", function () { vacate.drawTimeline(timeline, job); });
+  // Redraw only when the timeline's own width changed: a resize that only changes the page's
+  // height (a full-page screenshot, a phone's toolbar) would otherwise redraw it endlessly.
+  let drawnWidth = timeline.clientWidth;
+  window.addEventListener("resize", function () {
+    if (timeline.clientWidth === drawnWidth) return;
+    drawnWidth = timeline.clientWidth;
+    vacate.drawTimeline(timeline, job);
+  });
   if (ended) {
     fetch("/v1/jobs/" + encodeURIComponent(id) + "/events", { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : []; })

@@ -27,7 +27,8 @@ window.vacate = window.vacate || {};
   }
   function tick(span) {
     const steps = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
-    return steps.find(function (s) { return span / s <= 8; }) || 7200;
+    // Past two hours, whole hours: never more than eight ticks, however long the span.
+    return steps.find(function (s) { return span / s <= 8; }) || Math.ceil(span / 8 / 3600) * 3600;
   }
 
   vacate.drawTimeline = function (container, job) {
