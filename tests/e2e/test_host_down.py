@@ -141,3 +141,28 @@ def test_no_evacuate_only_marks_and_an_unknown_host_is_named(
     assert now["i-app"]["host"] == "h1" and now["i-app"]["vm_state"] == "stopped"
     missing = vacate("host", "down", "nowhere", "--fenced", check=3)
     assert "nowhere" in missing.stderr
+
+
+PRIORITY_CLOUD = textwrap.dedent(
+    """\
+    hosts:
+      - {name: h1}
+      - {name: h2}
+    instances:
+      - {id: i-a, name: a-batch, host: h1, flavor: m1.small}
+      - {id: i-b, name: b-web, host: h1, flavor: m1.small}
+      - {id: i-z, name: z-db, host: h1, flavor: m1.small, metadata: {"vacate:priority": "10"}}
+    """
+)
+
+
+def test_the_priority_in_an_instances_metadata_from_the_cloud_file_goes_first(
+    vacate: Vacate,
+) -> None:
+    load(vacate, PRIORITY_CLOUD)
+    vacate("sim", "kill-host", "h1", check=0)
+    job = vacate.json("host", "down", "h1", "--fenced", "-f", "json")
+    assert job["status"] == "succeeded", job["message"]
+    events = vacate.json("job", "show", job["id"], "--events", "-f", "json")["events"]
+    started = [e["instance_id"] for e in events if e["kind"] == "task.started"]
+    assert started and started[0] == "i-z", started  # by name alone it would come last

@@ -83,6 +83,7 @@ def parse(data: Json, groups: Mapping[InstanceId, tuple[GroupId, ...]] | None = 
         az=data.get("OS-EXT-AZ:availability_zone") or None,
         # 2.16+, admins: UP, DOWN (the compute is down or forced down), MAINTENANCE, UNKNOWN.
         host_status=str(data["host_status"]) if data.get("host_status") else None,
+        metadata=tuple(sorted((str(k), str(v)) for k, v in (data.get("metadata") or {}).items())),
     )
 
 

@@ -112,6 +112,7 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         "addresses": list(inst.addresses),
         "locked": inst.locked,
         "az": inst.az,
+        "metadata": dict(inst.metadata),
         "workload": None
         if w is None
         else {
@@ -137,6 +138,7 @@ def instance_from_dict(d: dict[str, Any]) -> Instance:
         addresses=tuple(d.get("addresses", ())),
         locked=bool(d.get("locked", False)),
         az=d.get("az"),
+        metadata=tuple(sorted((str(k), str(v)) for k, v in (d.get("metadata") or {}).items())),
         workload=None
         if w is None
         else Workload(

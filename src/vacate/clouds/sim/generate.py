@@ -252,6 +252,7 @@ def from_mapping(data: Any, *, source: str = "the cloud description") -> SimStat
             server_groups=tuple(by_name[g] for g in i.get("groups", [])),
             addresses=tuple(i.get("addresses", [f"10.1.{n // 250}.{n % 250 + 2}"])),
             locked=bool(i.get("locked", False)),
+            metadata=tuple(sorted((str(k), str(v)) for k, v in i.get("metadata", {}).items())),
             az=state.hosts[host].az,
             workload=Workload(
                 touched_bytes=float(w.get("touched_mb", ram / MIB * 0.3)) * MIB,

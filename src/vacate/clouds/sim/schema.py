@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from vacate.domain.model import GroupPolicy, PowerState, VmState
 
@@ -61,6 +61,8 @@ class InstanceSpec(_Strict):
     groups: list[Name] = []
     addresses: list[Name] | None = None
     locked: bool = False
+    #: Owner's metadata, e.g. ``vacate:priority: "10"`` (evacuated first after a host down).
+    metadata: dict[Name, Annotated[str, StringConstraints(max_length=255)]] = {}
     workload: WorkloadSpec | None = None
 
 
