@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from api.server import Home, Server, running
 
@@ -139,7 +140,14 @@ def screenshot(page: Page, name: str) -> Path:
     height = int(page.evaluate("document.documentElement.scrollHeight"))
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
     try:
-        page.screenshot(path=str(path))
+        for attempt in range(4):  # a live page redrawing mid-capture can miss a frame: again
+            try:
+                page.screenshot(path=str(path), timeout=5000)
+                break
+            except PlaywrightTimeoutError:
+                if attempt == 3:
+                    raise
+                page.wait_for_timeout(300)
     finally:
         page.set_viewport_size(size)
     return path
