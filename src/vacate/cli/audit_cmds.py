@@ -13,7 +13,7 @@ from vacate.api.tokens import parse_duration
 from vacate.cli.apps import Format, FormatOpt, app, console, emit_json, open_client
 from vacate.cli.render import safe
 from vacate.client import decode
-from vacate.client.base import AuditFilter
+from vacate.ports.auth import AuditQuery
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit log of the API.")
 app.add_typer(audit_app, name="audit")
@@ -39,7 +39,7 @@ def audit_list(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Who did what, newest first."""
-    query = AuditFilter(
+    query = AuditQuery(
         actor=actor,
         action=action,
         host=host,

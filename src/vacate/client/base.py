@@ -9,29 +9,16 @@ server, ``vacate.client.errors.RemoteError`` with the API's code and message.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from vacate.domain.jobs import JobOptions, JobStatus
+from vacate.ports.auth import AuditQuery
 
 Doc = dict[str, Any]
 #: Hears each new snapshot of a job (a job document) while it runs.
 Watch = Callable[[Doc], None]
 #: Hears what a person should know while a job runs (who runs it, a take-over).
 Say = Callable[[str], None]
-
-
-@dataclass(frozen=True, kw_only=True)
-class AuditFilter:
-    """``vacate audit list``'s filters; ``since`` is Unix time."""
-
-    actor: str | None = None
-    action: str | None = None
-    host: str | None = None
-    job_id: str | None = None
-    outcome: str | None = None
-    since: float | None = None
-    limit: int = 50
 
 
 class Client(Protocol):
@@ -115,6 +102,6 @@ class Client(Protocol):
         ...
 
     # -- audit --
-    def audit(self, query: AuditFilter) -> list[Doc]:
+    def audit(self, query: AuditQuery) -> list[Doc]:
         """Audit entries, newest first."""
         ...

@@ -19,11 +19,12 @@ from urllib.parse import quote
 
 import httpx
 
-from vacate.client.base import AuditFilter, Doc, Say, Watch
+from vacate.client.base import Doc, Say, Watch
 from vacate.client.errors import RemoteError, Unreachable
 from vacate.client.stream import Follower
 from vacate.domain.errors import PlanNotReady
 from vacate.domain.jobs import JobOptions, JobStatus
+from vacate.ports.auth import AuditQuery
 
 #: Seconds to wait for an answer; a stream's keep-alives come every 15 s.
 TIMEOUT_S = 30.0
@@ -252,7 +253,7 @@ class HttpClient:
         )
 
     # ------------------------------------------------------------ audit
-    def audit(self, query: AuditFilter) -> list[Doc]:
+    def audit(self, query: AuditQuery) -> list[Doc]:
         params = {
             "actor": query.actor,
             "action": query.action,

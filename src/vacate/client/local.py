@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from vacate import bootstrap
-from vacate.client.base import AuditFilter, Doc, Say, Watch
+from vacate.client.base import Doc, Say, Watch
 from vacate.domain.actors import Actor
 from vacate.domain.jobs import Job, JobOptions, JobStatus
 from vacate.domain.model import JobId
@@ -157,10 +157,10 @@ class LocalClient:
         return self._detail(self._ctx.store.get_job(finished.id))
 
     # -- audit --
-    def audit(self, query: AuditFilter) -> list[Doc]:
+    def audit(self, query: AuditQuery) -> list[Doc]:
         from vacate.store.auth import auth_store_for
 
-        entries = auth_store_for(self._ctx.store).audit(AuditQuery(**asdict(query)))
+        entries = auth_store_for(self._ctx.store).audit(query)
         return [asdict(e) for e in entries]
 
 
