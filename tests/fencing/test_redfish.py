@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tlscerts import self_signed
 from vacate.config import load_settings
 from vacate.fencing import open_fencer
 from vacate.ports.fence import FenceError, FenceFailure, Fencer, PowerState
@@ -17,7 +18,6 @@ from .conftest import (
     USERNAME,
     Emulator,
     StartEmulator,
-    certificate,
     free_port,
     system,
     uuid_of,
@@ -180,7 +180,7 @@ def test_a_host_no_entry_matches_is_unconfigured(tmp_path: Path, bmc: StartEmula
 def test_a_bmc_certificate_is_checked_against_the_configured_ca(
     tmp_path: Path, bmc: StartEmulator
 ) -> None:
-    cert, key = certificate(tmp_path)
+    cert, key = self_signed(tmp_path, "test BMC")
     emulator = bmc([system("c01", "On")], tls=(cert, key))
     assert emulator.url.startswith("https://")
 

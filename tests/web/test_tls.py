@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Cookie
 
 from api.server import Home, Server, running
-from api.test_serve import self_signed
+from tlscerts import self_signed
 
 from .conftest import SPEED, Tokens, sign_in
 
