@@ -5,7 +5,7 @@ again with the engine's message when the command is refused."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,7 +18,7 @@ from vacate.domain.actors import Role
 from vacate.domain.errors import NotFound, VacateError
 from vacate.domain.jobs import Job
 from vacate.engine import commands
-from vacate.web.access import checked_form, page, web_actor
+from vacate.web.access import Form, checked_form, page, web_actor
 from vacate.web.forms import form_values, migrate_modal_options, move_options
 from vacate.web.pages import host_page
 from vacate.web.plan_view import preview
@@ -32,22 +32,22 @@ def _started(request: Request, job: Job) -> RedirectResponse:
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
-def _act(
+def act(
     request: Request,
     caller: Caller,
     svc: Services,
     host: str,
-    form: dict[str, str],
+    form: Form,
     start: Callable[[], Job],
+    values: Callable[[Form], dict[str, Any]] = form_values,
 ) -> Response:
-    """Run the command; a refusal (409, 422) shows the host page with the reason. An unknown
-    host is the API's 404."""
+    """Run the command and go to its job's page; a refusal (409, 422) shows the host page with
+    the reason and the form as posted (``values``). An unknown host is the API's 404."""
     try:
         return _started(request, start())
     except NotFound:
         raise
     except (VacateError, ValueError) as exc:
-        status = 422 if isinstance(exc, ValueError) else 409
         current = audit.current(request)
         if current is not None:
             current.detail = str(exc)
@@ -56,9 +56,9 @@ def _act(
             caller,
             svc.read_ctx(),
             host,
-            values=form_values(form),
+            values=values(form),
             message=str(exc),
-            status=status,
+            status=422 if isinstance(exc, ValueError) else 409,
         )
 
 
@@ -101,7 +101,7 @@ async def enter_maintenance(
 ) -> Response:
     form = await checked_form(request)
     return await run_in_threadpool(
-        _act,
+        act,
         request,
         caller,
         svc,
@@ -123,7 +123,7 @@ async def exit_maintenance(
     form = await checked_form(request)
     restore = form.get("restore", "") == "on"
     return await run_in_threadpool(
-        _act,
+        act,
         request,
         caller,
         svc,
@@ -142,7 +142,7 @@ async def migrate_instances(
 ) -> Response:
     form = await checked_form(request)
     return await run_in_threadpool(
-        _act,
+        act,
         request,
         caller,
         svc,

@@ -9,26 +9,22 @@ would run twice) shows the host page again with the engine's message and the for
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from vacate.api import audit
 from vacate.api.policy import Caller
 from vacate.api.services import Services, services
 from vacate.domain.actors import Role
-from vacate.domain.errors import NotFound, VacateError
-from vacate.domain.jobs import Job
 from vacate.domain.maintenance import MaintenanceState
 from vacate.engine import hostdown
 from vacate.engine.views import HostView
 from vacate.web import host_actions
 from vacate.web.access import Form, checked_form, page, web_actor
+from vacate.web.actions import act
 from vacate.web.forms import default_values
-from vacate.web.pages import host_page
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services)]
@@ -71,30 +67,6 @@ def _values(form: Form) -> dict[str, Any]:
     }
 
 
-def _act(
-    request: Request, caller: Caller, svc: Services, host: str, form: Form, start: Callable[[], Job]
-) -> Response:
-    try:
-        job = start()
-    except NotFound:
-        raise
-    except (VacateError, ValueError) as exc:
-        current = audit.current(request)
-        if current is not None:
-            current.detail = str(exc)
-        return host_page(
-            request,
-            caller,
-            svc.read_ctx(),
-            host,
-            values=_values(form),
-            message=str(exc),
-            status=422 if isinstance(exc, ValueError) else 409,
-        )
-    audit.set_job(request, job.id, job.host)
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
-
-
 @router.post("/hosts/{host}/down")
 async def report_down(
     host: str,
@@ -106,7 +78,7 @@ async def report_down(
     fencing gate and the form asserts the fence."""
     form = await checked_form(request)
     return await run_in_threadpool(
-        _act,
+        act,
         request,
         caller,
         svc,
@@ -120,6 +92,7 @@ async def report_down(
             evacuate=_flag(form, "evacuate"),
             reason=_reason(form),
         ),
+        values=_values,
     )
 
 
@@ -132,11 +105,12 @@ async def recover(
 ) -> Response:
     form = await checked_form(request)
     return await run_in_threadpool(
-        _act,
+        act,
         request,
         caller,
         svc,
         host,
         form,
         lambda: hostdown.recover(svc.ctx, host, actor=web_actor(caller)),
+        values=_values,
     )
