@@ -71,7 +71,7 @@ def _next_steps(host: HostName, state: MaintenanceState) -> str:
     return steps.get(state, "wait for the job that is changing it")
 
 
-def _busy_hint(job: Job) -> str:
+def busy_hint(job: Job) -> str:
     """What a second command on a busy host is told: which job, and what to do."""
     return (
         f"job {job.id} ({job.kind.value}, {job.status.value}) is active on it; "
@@ -94,23 +94,36 @@ def _queue(ctx: Context, kind: JobKind, host: HostName, options: JobOptions, act
     active = ctx.store.active_job(host)
     current = ctx.store.get_maintenance(host)
     new_state = _QUEUED_STATE.get(kind)
-    state = None
-    message = f"{kind.value} {host} queued by {actor}"
     if new_state is not None:
         try:
             transition(host, current.state, new_state)
         except IllegalTransition as exc:
-            hint = _busy_hint(active) if active is not None else _next_steps(host, current.state)
+            hint = busy_hint(active) if active is not None else _next_steps(host, current.state)
             raise IllegalTransition(host, exc.current, exc.wanted, exc.allowed, hint=hint) from None
     if active is not None:
-        raise Conflict(f"host {host} is {current.state.value!r}: {_busy_hint(active)}")
+        raise Conflict(f"host {host} is {current.state.value!r}: {busy_hint(active)}")
     if kind in _DRAINS:
         _ready(ctx, host, options)  # the host's state first, then whether the plan is ready
-    if new_state is not None:
-        state = StateChange(
-            host=host, state=new_state, reason=options.reason, expected=current.state
-        )
-        message += f"; {current.state.value} → {new_state.value}"
+    return queue_job(ctx, kind, host, options, actor, state=new_state)
+
+
+def queue_job(
+    ctx: Context,
+    kind: JobKind,
+    host: HostName,
+    options: JobOptions,
+    actor: Actor,
+    *,
+    state: MaintenanceState | None = None,
+) -> Job:
+    """Queue the job once every check has passed, with the host's new state when it gets one
+    at once, and its ``job.queued`` event: one transaction."""
+    current = ctx.store.get_maintenance(host)
+    message = f"{kind.value} {host} queued by {actor}"
+    change = None
+    if state is not None and state is not current.state:
+        change = StateChange(host=host, state=state, reason=options.reason, expected=current.state)
+        message += f"; {current.state.value} → {state.value}"
     return ctx.store.create_job(
         kind=kind,
         host=host,
@@ -118,7 +131,7 @@ def _queue(ctx: Context, kind: JobKind, host: HostName, options: JobOptions, act
         created_at=ctx.clock.now(),
         actor=actor,
         found=current,
-        state=state,
+        state=change,
         event=NewEvent(
             kind=EventKind.JOB_QUEUED,
             message=message,

@@ -13,54 +13,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from vacate.domain.actors import Actor
-from vacate.domain.changes import Changes, JobChange, StateChange
+from vacate.domain.changes import Changes, JobChange
 from vacate.domain.errors import Conflict
-from vacate.domain.events import EventKind, NewEvent, Queued
+from vacate.domain.events import EventKind
 from vacate.domain.jobs import Job, JobKind, JobOptions, JobPhase
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, ServiceState
-from vacate.engine.commands import exact_host
+from vacate.engine.commands import busy_hint, exact_host, queue_job
 from vacate.engine.context import Context
 from vacate.engine.doublerun import still_running
 from vacate.engine.record import note
 from vacate.engine.steps.fence import WAITING
-
-
-def _busy(job: Job) -> str:
-    return (
-        f"job {job.id} ({job.kind.value}, {job.status.value}) is active on it; follow it with "
-        f"`vacate job watch {job.id}` or cancel it with `vacate job cancel {job.id}`"
-    )
-
-
-def _queue(
-    ctx: Context,
-    kind: JobKind,
-    host: HostName,
-    options: JobOptions,
-    actor: Actor,
-    *,
-    state: MaintenanceState | None = None,
-) -> Job:
-    """The job, and the host's new state when it gets one at once (a report: ``down``)."""
-    current = ctx.store.get_maintenance(host)
-    change = None
-    if state is not None and state is not current.state:
-        change = StateChange(host=host, state=state, reason=options.reason, expected=current.state)
-    return ctx.store.create_job(
-        kind=kind,
-        host=host,
-        options=options,
-        created_at=ctx.clock.now(),
-        actor=actor,
-        found=current,
-        state=change,
-        event=NewEvent(
-            kind=EventKind.JOB_QUEUED,
-            message=f"{kind.value} {host} queued by {actor}",
-            payload=Queued(previous_state=current.state.value, previous_reason=current.reason),
-        ),
-    )
 
 
 def assert_fenced(ctx: Context, job: Job, *, actor: Actor) -> Job:
@@ -89,7 +52,7 @@ def report_down(
     if active is not None:
         if active.kind is JobKind.HOST_DOWN and fenced:
             return assert_fenced(ctx, active, actor=actor)
-        raise Conflict(f"host {name} is busy: {_busy(active)}")
+        raise Conflict(f"host {name} is busy: {busy_hint(active)}")
     cloud_host = ctx.cloud.get_host(name)
     service_up = cloud_host.state is ServiceState.UP and not cloud_host.forced_down
     if service_up and not fenced:
@@ -109,7 +72,7 @@ def report_down(
         service_up=cloud_host.state is ServiceState.UP,
         allow_partial=True,
     )
-    return _queue(ctx, JobKind.HOST_DOWN, name, options, actor, state=MaintenanceState.DOWN)
+    return queue_job(ctx, JobKind.HOST_DOWN, name, options, actor, state=MaintenanceState.DOWN)
 
 
 def _compute_up(ctx: Context, name: HostName) -> bool:
@@ -134,7 +97,7 @@ def recover(ctx: Context, host: str, *, actor: Actor, reason: str = "") -> Job:
     state = ctx.store.get_maintenance(name).state
     active = ctx.store.active_job(name)
     if active is not None:
-        raise Conflict(f"host {name} is busy: {_busy(active)}")
+        raise Conflict(f"host {name} is busy: {busy_hint(active)}")
     if state is not MaintenanceState.DOWN:
         raise Conflict(
             f"host {name} is {state.value!r}, not 'down': only a host reported down is recovered"
@@ -152,7 +115,7 @@ def recover(ctx: Context, host: str, *, actor: Actor, reason: str = "") -> Job:
             "does so when it restarts), then recover it"
         )
     options = JobOptions(reason=reason or "recovered after host down", allow_partial=True)
-    return _queue(ctx, JobKind.HOST_RECOVER, name, options, actor)
+    return queue_job(ctx, JobKind.HOST_RECOVER, name, options, actor)
 
 
 def parked(job: Job) -> bool:
