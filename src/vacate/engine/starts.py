@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from vacate.domain.jobs import Method, Outcome, Task, TaskStatus
-from vacate.domain.model import HostName, InstanceId
+from vacate.domain.model import HostName, Instance, InstanceId
 from vacate.engine.book import Book
 from vacate.engine.snapshot import CloudSnapshot
 from vacate.planning.filters import group_hosts
@@ -21,6 +21,18 @@ from vacate.planning.retry import DELETED
 from vacate.planning.slots import Limits, Slots
 
 ACTIVE_STATUSES = (TaskStatus.STARTING, TaskStatus.MIGRATING, TaskStatus.CONFIRMING)
+
+
+def still_on_source(book: Book, task: Task, inst: Instance | None) -> Instance | None:
+    """The instance when it is still on the task's source host; otherwise the task ends
+    skipped, saying why (deleted meanwhile, or already moved off by someone else)."""
+    if inst is None or inst.is_gone:
+        book.finish(task, Outcome.SKIPPED, DELETED)
+        return None
+    if inst.host != task.source:
+        book.finish(task, Outcome.SKIPPED, f"already off {task.source} (now on {inst.host})")
+        return None
+    return inst
 
 
 def _slots(book: Book, snapshot: CloudSnapshot, active: list[Task]) -> Slots:
@@ -65,12 +77,8 @@ def start_more(book: Book, snapshot: CloudSnapshot) -> None:
             break
         if not slots.source_free(task.source):
             continue
-        inst = snapshot.instances.get(task.instance_id)
-        if inst is None or inst.is_gone:
-            book.finish(task, Outcome.SKIPPED, DELETED)
-            continue
-        if inst.host != task.source:
-            book.finish(task, Outcome.SKIPPED, f"already off {task.source} (now on {inst.host})")
+        inst = still_on_source(book, task, snapshot.instances.get(task.instance_id))
+        if inst is None:
             continue
         members = group_hosts(inst, instances, source=task.source, inflight=inflight)
         # A retry goes wherever fits best now: the planned host may be why it failed.

@@ -20,6 +20,7 @@ from vacate.domain.jobs import JobPhase, Method, Outcome, Task, TaskStatus, Verd
 from vacate.domain.model import GroupId, HostName, InstanceId, PowerState, ServiceState
 from vacate.engine.book import Book
 from vacate.engine.calls import refused
+from vacate.engine.starts import still_on_source
 from vacate.engine.steps.base import StepResult
 from vacate.engine.tick import Tick
 from vacate.planning.filters import group_hosts
@@ -155,28 +156,23 @@ def _place(
 ) -> Placement:
     """The first reserved host that fits, else the scheduler's best."""
     inst = tick.snapshot.instances[task.instance_id]
-    placement: Placement | None = None
-    for reserved in tick.job.options.reserved:
-        placement = choose(
+
+    def on(target: HostName | None) -> Placement:
+        return choose(
             inst,
             source=task.source,
             planned=None,
-            target=reserved,
+            target=target,
             states=states,
             groups=tick.snapshot.groups,
             hosts_of_groups=members,
         )
+
+    for reserved in tick.job.options.reserved:
+        placement = on(reserved)
         if placement.host is not None:
             return placement
-    return choose(
-        inst,
-        source=task.source,
-        planned=None,
-        target=None,
-        states=states,
-        groups=tick.snapshot.groups,
-        hosts_of_groups=members,
-    )
+    return on(None)
 
 
 def _start_more(book: Book, tick: Tick) -> None:
@@ -199,12 +195,8 @@ def _start_more(book: Book, tick: Tick) -> None:
     for task in pending:
         if len(active) >= job.options.max_parallel:
             return
-        inst = tick.snapshot.instances.get(task.instance_id)
-        if inst is None or inst.is_gone:
-            book.finish(task, Outcome.SKIPPED, DELETED)
-            continue
-        if inst.host != task.source:
-            book.finish(task, Outcome.SKIPPED, f"already off {task.source} (now on {inst.host})")
+        inst = still_on_source(book, task, tick.snapshot.instances.get(task.instance_id))
+        if inst is None:
             continue
         members = group_hosts(inst, instances, source=task.source, inflight=inflight)
         placement = _place(tick, task, states, members)
