@@ -3,6 +3,7 @@ database that does not exist yet is created."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -37,12 +38,12 @@ def cut_in_half(path: Path) -> None:
 
 def foreign_tables(path: Path) -> None:
     path.unlink()
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("CREATE TABLE invoices (id INTEGER)")
 
 
 def newer_revision(path: Path) -> None:
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
 
 
