@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from vacate.domain.actors import Actor
+from vacate.domain.changes import Changes, JobChange
 from vacate.domain.errors import Conflict, NotFound
 from vacate.domain.events import EventKind, TaskEnded
 from vacate.domain.jobs import (
@@ -397,6 +398,21 @@ def test_release_lease_frees_the_job_only_for_its_owner(store: SqlStore) -> None
     assert not store.acquire_lease(job.id, "B", ttl_s=30, now=101)
     store.release_lease(job.id, "A")
     assert store.acquire_lease(job.id, "B", ttl_s=30, now=102)
+
+
+@pytest.mark.parametrize("end", [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED])
+def test_the_commit_that_finishes_a_job_releases_its_lease_with_it(
+    store: SqlStore, end: JobStatus
+) -> None:
+    job = new_job(store)
+    assert store.acquire_lease(job.id, "A", ttl_s=30, now=100)
+    running = store.commit(
+        job.id, Changes(job=JobChange(status=JobStatus.RUNNING)), at=101, owner="A"
+    )
+    assert running.owner == "A"  # a step that does not finish the job keeps the lease
+    finished = store.commit(job.id, Changes(job=JobChange(status=end)), at=102, owner="A")
+    assert finished.owner is None  # no window where a finished job still names a worker
+    assert store.get_job(job.id).owner is None
 
 
 def test_claim_next_takes_the_oldest_queued_job_and_skips_leased_ones(store: SqlStore) -> None:

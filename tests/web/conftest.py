@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from api.server import Home, Server, running
@@ -129,6 +136,14 @@ def reader(contexts: Callable[[], BrowserContext], tokens: Tokens) -> Page:
     page = contexts().new_page()
     sign_in(page, tokens.reader)
     return page
+
+
+def wait_until_ended(page: Page, status: str, *, timeout_s: float = 120) -> None:
+    """Wait for the job page to reload itself as an ended job (rendered by the server), then
+    check its status: the live status changes a moment before that reload, and a navigation
+    started in between would be cut short by it."""
+    expect(page.locator("#job-root[data-ended='true']")).to_be_attached(timeout=timeout_s * 1000)
+    expect(page.get_by_test_id("job-status")).to_have_text(status)
 
 
 def screenshot(page: Page, name: str) -> Path:

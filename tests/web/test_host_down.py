@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from api.server import Server
 
-from .conftest import screenshot
+from .conftest import screenshot, wait_until_ended
 
 #: The seeded cloud's hosts this module fails (the module has a server of its own).
 DEAD, UNFENCED = "c06", "c07"
@@ -117,7 +117,7 @@ def test_a_killed_host_is_reported_down_fenced_evacuated_and_recovered_once_repa
     page.get_by_role("button", name="Recover").click()
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
     expect(page.locator("h1")).to_contain_text(f"host recover {DEAD}")
-    expect(page.get_by_test_id("job-status")).to_have_text("succeeded", timeout=60_000)
+    wait_until_ended(page, "succeeded", timeout_s=60)
     page.goto(f"/hosts/{DEAD}")
     expect(page.get_by_test_id("maintenance-state")).to_have_text("maintenance")
     expect(page.get_by_role("button", name="Recover")).to_have_count(0)

@@ -362,6 +362,10 @@ class SqlStore:
                 values[name] = value
         if change.options is not None:
             values["options"] = change.options.to_dict()
+        if change.status is not None and not change.status.is_active:
+            # A finished job holds no lease: released with the status, never seen apart.
+            values["lease_owner"] = None
+            values["lease_expires"] = None
         if values:
             conn.execute(update(_jobs).where(_jobs.c.id == job_id).values(values))
 
