@@ -25,7 +25,8 @@ from vacate.ports.auth import (
     StoredToken,
     WorkCounts,
 )
-from vacate.store.sql import WRITE_OPTION, SqlStore
+from vacate.store.connect import WRITE_OPTION
+from vacate.store.sql import SqlStore
 from vacate.store.tables import ApiTokenRow, AuditRow, IdempotencyKeyRow, JobRow, TaskRow
 
 _tokens: Table = ApiTokenRow.__table__  # type: ignore[assignment]

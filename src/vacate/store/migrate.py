@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
-from vacate.store.sql import WRITE_OPTION
+from vacate.store.connect import WRITE_OPTION
 
 #: The Alembic environment shipped inside the package.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
