@@ -114,6 +114,18 @@ def test_a_capacity_shortfall_leaves_each_instance_with_its_reason_and_loses_not
     assert "no room" in one_line(table)
 
 
+def test_the_text_summary_of_a_host_down_counts_evacuations_and_no_live_downtime(
+    vacate: Vacate,
+) -> None:
+    load(vacate, CLOUD)
+    vacate("sim", "kill-host", "h1", check=0)
+    text = one_line(vacate("host", "down", "h1", "--fenced", check=0).stdout)
+    summary = text[text.index("Summary:") :]
+    assert "evacuated 2" in summary and "1 left alone" in summary, summary
+    assert "evacuation time" in summary and "drain time" not in summary, summary
+    assert "live-migration downtime" not in summary, summary  # nothing moved live
+
+
 def test_without_a_bmc_the_report_waits_at_the_gate_until_fenced(vacate: Vacate) -> None:
     load(vacate, CLOUD)
     vacate("sim", "kill-host", "h1", check=0)

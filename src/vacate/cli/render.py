@@ -262,15 +262,17 @@ def print_summary(console: Console, summary: DrainSummary) -> None:
             f"{summary.left_running} of them running[/]"
         )
     if summary.makespan_s is not None:
-        line = f"drain time {took(summary.makespan_s)}"
+        what = "evacuation time" if summary.is_evacuation else "drain time"
+        line = f"{what} {took(summary.makespan_s)}"
         if summary.lower_bound_s and summary.bound_is_meaningful:
             line += (
                 f" vs lower bound {took(summary.lower_bound_s)} (efficiency "
                 f"{summary.efficiency:.0%}: the shortest drain the source NIC allows ÷ this one)"
             )
         parts.append(line)
-    parts.append(
-        f"live-migration downtime: total {summary.total_downtime_s:.2f} s, "
-        f"worst {summary.max_downtime_s:.3f} s"
-    )
+    if summary.live_moved:  # a cold move or an evacuation has no live-migration downtime
+        parts.append(
+            f"live-migration downtime: total {summary.total_downtime_s:.2f} s, "
+            f"worst {summary.max_downtime_s:.3f} s"
+        )
     console.print("[bold]Summary:[/] " + "; ".join(parts))

@@ -203,6 +203,9 @@ def summary(d: Doc) -> DrainSummary:
         left_by_policy=d["left_by_policy"],
         left_running=d["left_running"],
         live_moved=d["live_moved"],
+        evacuated=d.get("evacuated", 0),
+        left_on_host=d.get("left_on_host", 0),
+        left_alone=d.get("left_alone", 0),
     )
 
 

@@ -33,6 +33,11 @@ class DrainSummary:
     left_alone: int = 0
 
     @property
+    def is_evacuation(self) -> bool:
+        """A host-down job: its time is the evacuation's, and no guest moved live."""
+        return bool(self.evacuated or self.left_on_host or self.left_alone)
+
+    @property
     def bound_is_meaningful(self) -> bool:
         """The bound counts live transfers over the source NIC: a handful of live moves, or a
         drain of mostly cold moves, says nothing about how well the drain used the network."""
