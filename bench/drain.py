@@ -42,6 +42,7 @@ from vacate.engine.context import Context
 from vacate.engine.runner import run_one
 from vacate.planning.escalation import LadderPolicy
 from vacate.planning.estimate import drain_lower_bound
+from vacate.planning.schedule import cold_copy_bytes
 from vacate.store import open_store
 
 TESTER = Actor(name="tester", origin="test")
@@ -114,39 +115,36 @@ class Strategy:
     poll_s: float
 
 
-BASELINES = ("nova default", "watcher-like", "all-at-once")
+BASELINES = ("nova default", "nova tuned", "watcher-like", "kubevirt-like", "all-at-once")
+
+
+def _fixed(parallel: int, per_source: int, per_destination: int) -> JobOptions:
+    """A baseline runs exactly its limits: no schedule, no approach chosen up front."""
+    return JobOptions(
+        reason="bench",
+        max_parallel=parallel,
+        max_per_source=per_source,
+        max_per_destination=per_destination,
+        fixed_limits=True,
+    )
 
 
 def strategies(count: int) -> list[Strategy]:
-    nova = LadderPolicy.nova_defaults()
+    nova, tuned = LadderPolicy.nova_defaults(), LadderPolicy.nova_tuned()
     return [
         Strategy("vacate", JobOptions(reason="bench"), LadderPolicy(), 2.0),
         Strategy(
             "vacate --no-post-copy",
-            JobOptions(reason="bench"),
+            JobOptions(reason="bench", allow_post_copy=False),
             LadderPolicy(post_copy_allowed=False),
             2.0,
         ),
-        Strategy(
-            "nova default",
-            JobOptions(reason="bench", max_parallel=1, max_per_source=1, max_per_destination=1),
-            nova,
-            5.0,
-        ),
-        Strategy(
-            "watcher-like",
-            JobOptions(reason="bench", max_parallel=2, max_per_source=2, max_per_destination=2),
-            nova,
-            5.0,
-        ),
-        Strategy(
-            "all-at-once",
-            JobOptions(
-                reason="bench", max_parallel=count, max_per_source=count, max_per_destination=count
-            ),
-            nova,
-            5.0,
-        ),
+        Strategy("nova default", _fixed(1, 1, 1), nova, 5.0),
+        Strategy("nova tuned", _fixed(1, 1, 1), tuned, 5.0),
+        Strategy("watcher-like", _fixed(2, 2, 2), nova, 5.0),
+        # parallelMigrationsPerCluster 5, parallelOutboundMigrationsPerNode 2, allowPostCopy.
+        Strategy("kubevirt-like", _fixed(5, 2, count), LadderPolicy.kubevirt(), 5.0),
+        Strategy("all-at-once", _fixed(count, count, count), nova, 5.0),
     ]
 
 
@@ -196,11 +194,15 @@ def run(spec: dict[str, Any], strategy: Strategy, workdir: Path) -> Result:
         and any(t.instance_id == i.id and t.verdict.value == "live" for t in job.tasks)
     ]
     source = cloud.get_host(SOURCE)
+    cold_ids = {t.instance_id for t in job.tasks if t.verdict.value == "cold"}
     bound = drain_lower_bound(
         workloads,
         source.nic_bytes_per_s,
         cloud.params.stream_cap_bytes_per_s,
         setup_s=cloud.params.live_setup_s,
+        cold_bytes=[
+            cold_copy_bytes(i.flavor.disk_gb) for i in cloud.list_instances() if i.id in cold_ids
+        ],
     )
     live_ids = {t.instance_id for t in live}
     completed = [

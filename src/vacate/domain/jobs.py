@@ -13,6 +13,7 @@ from typing import Any
 
 from vacate.domain.actors import SYSTEM, Actor
 from vacate.domain.model import HostName, InstanceId, JobId, MigrationId
+from vacate.domain.prediction import Prediction
 
 
 class JobKind(StrEnum):
@@ -152,6 +153,9 @@ class JobOptions:
     #: ``host_down`` jobs: the service still reported up when the host was reported (accepted
     #: only with ``fenced``); otherwise a service that reports up later means the host came back.
     service_up: bool = False
+    #: Run exactly the limits, no schedule: no stream count computed and no approach chosen up
+    #: front (the escalation ladder alone acts), as the plain Nova limits do.
+    fixed_limits: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -175,6 +179,7 @@ class JobOptions:
             "placement": self.placement.value if self.placement else None,
             "fenced": self.fenced,
             "evacuate": self.evacuate,
+            "fixed_limits": self.fixed_limits,
             "reserved": list(self.reserved),
             "service_up": self.service_up,
         }
@@ -208,6 +213,7 @@ class JobOptions:
             evacuate=bool(data.get("evacuate", True)),
             reserved=tuple(HostName(str(h)) for h in data.get("reserved", [])),
             service_up=bool(data.get("service_up", False)),
+            fixed_limits=bool(data.get("fixed_limits", False)),
         )
 
 
@@ -241,6 +247,8 @@ class Task:
     #: The instance's power state before a host-down report marked it stopped ("" otherwise):
     #: evacuation restores it.
     power_before: str = ""
+    #: What the plan expects of this move (``None``: planned without a model, or no move).
+    prediction: Prediction | None = None
 
     @property
     def duration_s(self) -> float | None:

@@ -11,7 +11,13 @@ from vacate.domain.events import Escalated, EventKind
 from vacate.domain.jobs import EscalationStep, Method, Task, TaskStatus
 from vacate.engine.book import Book
 from vacate.engine.tick import Tick
-from vacate.planning.escalation import Action, Capabilities, MigrationProgress, next_step
+from vacate.planning.escalation import (
+    Action,
+    Capabilities,
+    MigrationProgress,
+    next_step,
+    planned_step,
+)
 from vacate.ports.cloud import Migration, MigrationStatus
 
 
@@ -63,28 +69,29 @@ def watch(book: Book, tick: Tick, task: Task, migration: Migration) -> None:
     if _abort_undelivered(book, tick, task, migration):
         return
     caps = tick.cloud.capabilities
-    step = next_step(
-        MigrationProgress(
-            started_at=migration.created_at,
-            now=tick.now,
-            running=migration.status is MigrationStatus.RUNNING,
-            post_copy=migration.status is MigrationStatus.POST_COPY,
-            passes=migration.passes,
-            pass_remaining=migration.pass_remaining,
-            remaining_bytes=migration.memory_remaining_bytes,
-            memory_bytes=migration.memory_total_bytes,
-            downtime_limit_ms=migration.downtime_limit_ms,
-            bandwidth=bandwidth,
-        ),
-        [s for s in task.escalations if s.at >= migration.created_at],
-        Capabilities(
-            downtime_control=caps.downtime_control,
-            auto_converge=caps.auto_converge,
-            post_copy=caps.post_copy and book.job.options.allow_post_copy,
-            force_complete=caps.force_complete,
-            abort=caps.abort,
-        ),
-        tick.ladder,
+    state = MigrationProgress(
+        started_at=migration.created_at,
+        now=tick.now,
+        running=migration.status is MigrationStatus.RUNNING,
+        post_copy=migration.status is MigrationStatus.POST_COPY,
+        passes=migration.passes,
+        pass_remaining=migration.pass_remaining,
+        remaining_bytes=migration.memory_remaining_bytes,
+        memory_bytes=migration.memory_total_bytes,
+        downtime_limit_ms=migration.downtime_limit_ms,
+        bandwidth=bandwidth,
+    )
+    steps = [s for s in task.escalations if s.at >= migration.created_at]
+    capabilities = Capabilities(
+        downtime_control=caps.downtime_control,
+        auto_converge=caps.auto_converge,
+        post_copy=caps.post_copy and book.job.options.allow_post_copy,
+        force_complete=caps.force_complete,
+        abort=caps.abort,
+    )
+    approach = task.prediction.approach if task.prediction is not None else None
+    step = planned_step(state, approach, steps, capabilities) or next_step(
+        state, steps, capabilities, tick.ladder
     )
     if step is None:
         book.save(task)

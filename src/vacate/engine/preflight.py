@@ -42,6 +42,7 @@ def tasks_from(job: Job, items: Sequence[PlanItem], *, first_order: int = 0) -> 
             planned_destination=item.destination,
             method=_METHODS.get(item.verdict),
             reason="" if item.verdict.moves else item.reason,
+            prediction=item.prediction,
         )
         for item in items
     ]

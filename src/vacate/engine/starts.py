@@ -35,15 +35,22 @@ def still_on_source(book: Book, task: Task, inst: Instance | None) -> Instance |
     return inst
 
 
+def planned_streams(tasks: list[Task] | tuple[Task, ...]) -> int | None:
+    """How many moves the plan's schedule runs at once (``None``: planned without a model)."""
+    return max((t.prediction.streams for t in tasks if t.prediction is not None), default=None)
+
+
 def _slots(book: Book, snapshot: CloudSnapshot, active: list[Task]) -> Slots:
+    """The job's limits are ceilings; the schedule's stream count runs under them."""
     opts = book.job.options
+    streams = planned_streams(book.tasks) or opts.max_parallel
     unaccepted = [t for t in active if t.status is TaskStatus.STARTING]
     flights = [(m.source, m.dest) for m in snapshot.in_flight]
     flights += [(t.source, t.destination) for t in unaccepted]
     return Slots.counting(
         Limits(
-            max_parallel=opts.max_parallel,
-            max_per_source=opts.max_per_source,
+            max_parallel=min(opts.max_parallel, streams),
+            max_per_source=min(opts.max_per_source, streams),
             max_per_destination=opts.max_per_destination,
         ),
         active=len(active),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from vacate.domain.jobs import EscalationStep
+from vacate.domain.prediction import Approach
 
 
 class Action(StrEnum):
@@ -63,12 +64,30 @@ class LadderPolicy:
     force_complete_patience_s: float = 60.0
     #: Give up regardless after this many seconds per GiB of guest memory (Nova: 800).
     completion_timeout_s_per_gib: float = 800.0
+    #: At the completion timeout: abort (Nova's default), or force-complete — post-copy where
+    #: allowed, else pause (Nova's ``live_migration_timeout_action = force_complete``).
+    timeout_force_complete: bool = False
+    #: Nova's post-copy switch (``live_migration_permit_post_copy``): from the second pass on,
+    #: a pass that shrinks the pending set by less than 10 % switches to post-copy.
+    slow_pass_post_copy: bool = False
     use_ladder: bool = True
 
     @classmethod
     def nova_defaults(cls) -> LadderPolicy:
         """Nova alone: no ladder, only the completion timeout that aborts."""
-        return cls(use_ladder=False)
+        return cls(use_ladder=False, post_copy_allowed=False)
+
+    @classmethod
+    def nova_tuned(cls) -> LadderPolicy:
+        """Nova as operators tune it: post-copy permitted, force-complete at the timeout."""
+        return cls(use_ladder=False, timeout_force_complete=True, slow_pass_post_copy=True)
+
+    @classmethod
+    def kubevirt(cls) -> LadderPolicy:
+        """KubeVirt with ``allowPostCopy``: post-copy at ``completionTimeoutPerGiB`` (150 s)."""
+        return cls(
+            use_ladder=False, completion_timeout_s_per_gib=150.0, timeout_force_complete=True
+        )
 
 
 def is_stalled(progress: MigrationProgress, policy: LadderPolicy) -> bool:
@@ -96,12 +115,14 @@ def next_step(
     taken = {s.action for s in steps}
     gib = max(progress.memory_bytes / 1024**3, 0.25)
     elapsed = progress.now - progress.started_at
-    if elapsed > policy.completion_timeout_s_per_gib * gib and Action.ABORT.value not in taken:
-        return Action.ABORT, f"completion timeout ({elapsed:.0f} s for {gib:.1f} GiB)"
-    if Action.ABORT.value in taken:
-        return None  # the abort is on its way (Nova's is asynchronous): nothing to climb
-    if not policy.use_ladder or not progress.running or progress.post_copy:
+    if Action.ABORT.value in taken or progress.post_copy:
+        return None  # the abort is on its way (Nova's is asynchronous), or no way back
+    if elapsed > policy.completion_timeout_s_per_gib * gib:
+        return _at_timeout(progress, taken, caps, policy, f"{elapsed:.0f} s for {gib:.1f} GiB")
+    if not progress.running:
         return None
+    if not policy.use_ladder:
+        return _slow_pass_switch(progress, taken, caps, policy)
     last = _last(steps)
     since_last = progress.now - last.at if last else elapsed
     if Action.FORCE_COMPLETE.value in taken:
@@ -146,4 +167,71 @@ def next_step(
         return Action.FORCE_COMPLETE, f"pause the guest to copy the last {remaining_mib:.0f} MiB"
     if caps.abort and Action.ABORT.value not in taken:
         return Action.ABORT, "no way left to make it converge"
+    return None
+
+
+def _at_timeout(
+    progress: MigrationProgress,
+    taken: set[str],
+    caps: Capabilities,
+    policy: LadderPolicy,
+    detail: str,
+) -> tuple[Action, str] | None:
+    """The completion timeout: abort, or (``timeout_force_complete``) post-copy or pause first
+    and abort only if that does not finish it either."""
+    forced = {Action.POST_COPY.value, Action.FORCE_COMPLETE.value} & taken
+    if policy.timeout_force_complete and not forced:
+        if caps.post_copy and policy.post_copy_allowed:
+            return Action.POST_COPY, f"completion timeout ({detail}): switch to post-copy"
+        if caps.force_complete:
+            return Action.FORCE_COMPLETE, f"completion timeout ({detail}): pause the guest"
+    if forced and progress.now - progress.started_at < policy.force_complete_patience_s + (
+        policy.completion_timeout_s_per_gib * max(progress.memory_bytes / 1024**3, 0.25)
+    ):
+        return None
+    return Action.ABORT, f"completion timeout ({detail})"
+
+
+def _slow_pass_switch(
+    progress: MigrationProgress, taken: set[str], caps: Capabilities, policy: LadderPolicy
+) -> tuple[Action, str] | None:
+    """Nova's own post-copy switch (``LadderPolicy.slow_pass_post_copy``)."""
+    history = progress.pass_remaining
+    if (
+        not policy.slow_pass_post_copy
+        or not (caps.post_copy and policy.post_copy_allowed)
+        or Action.POST_COPY.value in taken
+        or progress.passes < 2
+        or len(history) < 2
+        or history[-2] <= 0
+        or (history[-2] - history[-1]) / history[-2] >= 0.10
+    ):
+        return None
+    return Action.POST_COPY, "a pass shrank the pending set by less than 10 %"
+
+
+def planned_step(
+    progress: MigrationProgress,
+    approach: Approach | None,
+    steps: Sequence[EscalationStep],
+    caps: Capabilities,
+) -> tuple[Action, str] | None:
+    """The approach the drain schedule chose, taken as soon as it applies (before any stall):
+    auto-converge or post-copy from the first look at a running pre-copy. A backend without the
+    control leaves it to the ladder."""
+    if not progress.running or progress.post_copy:
+        return None
+    taken = {s.action for s in steps}
+    remaining_mib = progress.remaining_bytes / 1024**2
+    if (
+        approach is Approach.AUTO_CONVERGE
+        and caps.auto_converge
+        and Action.AUTO_CONVERGE.value not in taken
+    ):
+        return Action.AUTO_CONVERGE, "planned: pre-copy converges only throttled"
+    if approach is Approach.POST_COPY and caps.post_copy and Action.POST_COPY.value not in taken:
+        return (
+            Action.POST_COPY,
+            f"planned: pre-copy would not converge, pull the {remaining_mib:.0f} MiB there",
+        )
     return None

@@ -287,19 +287,21 @@ def drain_lower_bound(
     stream_cap_bytes_per_s: float,
     *,
     setup_s: float = 0.0,
+    cold_bytes: Iterable[float] = (),
 ) -> float:
-    """``setup + max(Σ touched / B_source, max touched / min(B_stream, B_source))`` in seconds.
+    """``setup + max(Σ sent once / B_source, max sent once / min(B_stream, B_source))`` in s.
 
-    What no schedule can avoid: every guest sends its touched bytes at least once, all of them
-    through the source NIC, the largest through one stream at most; and no byte moves before a
-    migration's setup. Nothing a schedule could avoid (re-sent passes, idle links) is counted, so
-    a drain's efficiency (this over its makespan) is at most 1.
+    What no schedule can avoid: every live guest sends its touched bytes at least once and every
+    cold move its disk copy (``cold_bytes``), all of it through the source NIC, the largest
+    through one stream at most; and no byte moves before a migration's setup. Nothing a schedule
+    could avoid (re-sent passes, idle links) is counted, so a drain's efficiency (this over its
+    makespan) is at most 1.
     """
     if source_nic_bytes_per_s <= 0 or stream_cap_bytes_per_s <= 0:
         raise ValueError("bandwidths must be positive")
     if setup_s < 0:
         raise ValueError("setup_s must be >= 0")
-    touched = [w.touched_bytes for w in workloads]
+    touched = [w.touched_bytes for w in workloads] + list(cold_bytes)
     if not touched:
         return 0.0
     stream = min(stream_cap_bytes_per_s, source_nic_bytes_per_s)

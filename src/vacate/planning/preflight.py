@@ -21,21 +21,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from vacate.domain.jobs import JobOptions, Verdict
-from vacate.domain.model import (
-    MIB,
-    Flavor,
-    GroupId,
-    GroupPolicy,
-    HostName,
-    Instance,
-    ServerGroup,
-    Workload,
-)
+from vacate.domain.model import MIB, GroupId, HostName, Instance, ServerGroup, Workload
+from vacate.domain.prediction import Prediction
+from vacate.planning.affinity import group_hosts_of, hard_groups, place_with_affinity_unit
 from vacate.planning.estimate import live_migration_seconds
 from vacate.planning.filters import RequestSpec
 from vacate.planning.hoststate import HostState
 from vacate.planning.placer import Placer
 from vacate.planning.policy import decide, is_live_guest
+from vacate.planning.schedule import (
+    LinkModel,
+    MoveSpec,
+    ScheduleLimits,
+    cold_copy_bytes,
+    schedule_drain,
+)
 from vacate.planning.scheduler import Placement
 
 
@@ -49,6 +49,8 @@ class PlanItem:
     reason: str
     order: int
     estimate_s: float | None = None
+    #: What the drain schedule expects of this move (movers only, when the NIC is known).
+    prediction: Prediction | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +59,10 @@ class DrainPlan:
 
     source: HostName
     items: tuple[PlanItem, ...]
+    #: Moves the schedule runs at once on the source (``None``: no NIC speed, no schedule).
+    streams: int | None = None
+    #: The schedule's expected makespan in seconds.
+    makespan_s: float | None = None
 
     @property
     def movable(self) -> tuple[PlanItem, ...]:
@@ -105,37 +111,6 @@ class DrainPlan:
 _NOWHERE = Placement(None, "", ())
 
 
-def _hard_groups(instance: Instance, groups: Mapping[GroupId, ServerGroup]) -> list[ServerGroup]:
-    found = (groups.get(g) for g in instance.server_groups)
-    return [g for g in found if g is not None and g.is_hard]
-
-
-def _group_hosts(
-    instance: Instance, working: Mapping[HostName, HostState], source: HostName
-) -> dict[GroupId, frozenset[HostName]]:
-    """Where the other members of each of the instance's groups are or will be."""
-    excluded = {source, instance.host}
-    return {
-        group: frozenset(
-            name
-            for name, state in working.items()
-            if name not in excluded and state.members(group) > 0
-        )
-        for group in instance.server_groups
-    }
-
-
-def _as_unit(instance: Instance, members: Sequence[Instance]) -> Instance:
-    """``instance`` with a flavor big enough for all ``members``: to choose a host for all."""
-    flavor = Flavor(
-        name=f"{len(members)} members of {instance.name}'s affinity group",
-        vcpus=sum(m.flavor.vcpus for m in members),
-        ram_mb=sum(m.flavor.ram_mb for m in members),
-        disk_gb=sum(m.flavor.disk_gb for m in members),
-    )
-    return replace(instance, flavor=flavor)
-
-
 @dataclass(frozen=True, kw_only=True)
 class _Link:
     """The source NIC as the drain will share it: ``streams`` migrations at once, each held
@@ -150,15 +125,20 @@ class _Link:
         return min(self.cap, self.nic / self.streams)
 
 
-def _estimate(instance: Instance, verdict: Verdict, link: _Link | None) -> float | None:
-    """Live migrations only, at their fair share of the source NIC (convergence is judged
-    there: a guest that outpaces its share while the others send never converges alone);
-    a guest without a workload is assumed idle with all RAM touched."""
-    if verdict is not Verdict.LIVE or link is None:
-        return None
-    workload = instance.workload or Workload(
+def _workload(instance: Instance) -> Workload:
+    """A guest without a known workload is assumed idle with all its RAM touched."""
+    return instance.workload or Workload(
         touched_bytes=instance.flavor.ram_mb * MIB, dirty_rate=0.0, wss_bytes=0.0
     )
+
+
+def _estimate(instance: Instance, verdict: Verdict, link: _Link | None) -> float | None:
+    """Live migrations only, at their fair share of the source NIC among as many streams as
+    the limits let run (convergence is judged there: a guest that outpaces its share while the
+    others send never converges alone)."""
+    if verdict is not Verdict.LIVE or link is None:
+        return None
+    workload = _workload(instance)
     return live_migration_seconds(
         workload, link.nic, streams=link.streams, stream_cap_bytes_per_s=link.cap
     )
@@ -196,13 +176,13 @@ def plan_drain(
         }
     movers = sorted(
         (i for i in instances if decided[i.id][0].moves),
-        key=lambda i: (not _hard_groups(i, groups), -i.flavor.ram_mb, i.name),
+        key=lambda i: (not hard_groups(i, groups), -i.flavor.ram_mb, i.name),
     )
     placer = Placer(host_states)
     working = placer.states
     placements: dict[str, Placement] = {}
     for instance in movers:
-        group_hosts = _group_hosts(instance, working, source)
+        group_hosts = group_hosts_of(instance, working, source)
         spec = RequestSpec(
             instance=instance,
             groups=groups,
@@ -211,7 +191,7 @@ def plan_drain(
             target=options.target,
             group_hosts=group_hosts,
         )
-        placement = _place_with_affinity_unit(spec, movers, placer, placements)
+        placement = place_with_affinity_unit(spec, movers, placer, placements)
         placements[instance.id] = placement
         if placement.host is not None:
             placer.update(placement.host, working[placement.host].with_instance(instance))
@@ -268,30 +248,45 @@ def plan_drain(
 
     ordered = sorted(drafts, key=execution_key)
     items = tuple(replace(item, order=n) for n, item in enumerate(ordered, start=1))
-    return DrainPlan(source=source, items=items)
+    if link is None or options.fixed_limits:
+        return DrainPlan(source=source, items=items)
+    return _scheduled(source, items, host_states, link, options)
 
 
-def _place_with_affinity_unit(
-    spec: RequestSpec,
-    movers: Sequence[Instance],
-    placer: Placer,
-    placements: Mapping[str, Placement],
-) -> Placement:
-    """Place ``spec.instance``; the first member of an unpinned affinity group picks a host
-    with room for every member still to be placed, if there is one."""
-    instance = spec.instance
-    for group in _hard_groups(instance, spec.groups):
-        if group.policy is not GroupPolicy.AFFINITY or spec.group_hosts.get(group.id):
-            continue
-        members = [m for m in movers if group.id in m.server_groups and m.id not in placements]
-        if len(members) > 1:
-            unit = placer.select(replace(spec, instance=_as_unit(instance, members)))
-            if unit.host is not None:
-                # The host has room for the whole group, so it has room for this member.
-                _, _, detail = unit.reason.partition(": ")
-                reason = (
-                    f"{unit.host}: room for all {len(members)} members of affinity group "
-                    f"'{group.name}', {detail}"
-                )
-                return Placement(unit.host, reason, unit.rejections)
-    return placer.select(spec)
+def _scheduled(
+    source: HostName,
+    items: tuple[PlanItem, ...],
+    host_states: Mapping[HostName, HostState],
+    link: _Link,
+    options: JobOptions,
+) -> DrainPlan:
+    """The plan with the drain schedule's stream count and per-move predictions."""
+    moves = [
+        MoveSpec(
+            key=item.instance.id,
+            dest=item.destination,
+            dest_nic_bytes_per_s=host_states[item.destination].host.nic_bytes_per_s or link.nic,
+            workload=_workload(item.instance) if item.verdict is Verdict.LIVE else None,
+            cold_bytes=cold_copy_bytes(item.instance.flavor.disk_gb),
+        )
+        for item in items
+        if item.verdict.moves and item.destination is not None
+    ]
+    schedule = schedule_drain(
+        moves,
+        LinkModel(source_nic_bytes_per_s=link.nic, stream_cap_bytes_per_s=link.cap),
+        ScheduleLimits(
+            max_streams=min(options.max_parallel, options.max_per_source),
+            max_per_destination=options.max_per_destination,
+            allow_post_copy=options.allow_post_copy,
+        ),
+    )
+    predicted = tuple(
+        replace(item, prediction=schedule.predictions.get(item.instance.id)) for item in items
+    )
+    return DrainPlan(
+        source=source,
+        items=predicted,
+        streams=schedule.streams if moves else None,
+        makespan_s=schedule.makespan_s if moves else None,
+    )

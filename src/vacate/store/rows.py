@@ -23,6 +23,7 @@ from vacate.domain.jobs import (
 )
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, InstanceId, JobId, MigrationId
+from vacate.domain.prediction import Prediction
 from vacate.ports.store import HostMaintenance
 
 T = TypeVar("T")
@@ -96,6 +97,7 @@ def task_values(task: Task) -> dict[str, Any]:
         "reason": task.reason,
         "not_before": task.not_before,
         "power_before": task.power_before,
+        "prediction": task.prediction.to_dict() if task.prediction is not None else None,
     }
 
 
@@ -132,6 +134,7 @@ def task_from_row(row: Any) -> Task:
         reason=row["reason"],
         not_before=row["not_before"],
         power_before=row["power_before"] or "",
+        prediction=Prediction.from_dict(dict(row["prediction"])) if row["prediction"] else None,
     )
 
 

@@ -115,6 +115,7 @@ class TaskRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     not_before: Mapped[float | None] = mapped_column(Float)
     power_before: Mapped[str] = mapped_column(String(16), server_default="")
+    prediction: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class EventRow(Base):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vacate.clouds.sim.network import Flow, allocate
+from vacate.planning.sharing import Flow, allocate
 
 
 def out(host: str) -> tuple[str, str]:

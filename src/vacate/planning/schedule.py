@@ -1,0 +1,286 @@
+"""The drain scheduled from the migration model: how each guest moves, and how many at once.
+
+Per live guest the approach is decided up front, at the bandwidth it will really see (its fair
+share of the source NIC among the streams in flight, its stream cap, its destination's NIC):
+
+- **pre-copy** when the passes converge on their own without re-sending more than
+  ``resend_limit`` × the guest's touched memory;
+- otherwise **post-copy at once** where the policy allows it: the guest runs on the destination
+  from the start and pulls its touched memory there, each page exactly once (a first pre-copy
+  pass would have to re-send everything dirtied while it ran), and the downtime is one switch;
+- otherwise **auto-converge from the start** when the throttled passes converge: waiting for a
+  stall first only re-sends the same memory;
+- otherwise pre-copy, and the engine's escalation ladder acts (the plan says so).
+
+How many moves run at once is computed, not a fixed knob: every count from one up to the job's
+ceiling (``max_parallel``/``max_per_source``; ``max_per_destination`` per destination) is played
+through a fluid model of the drain — setups overlap, transfers share the source and destination
+NICs max-min fairly, each stream held to its cap — and the count with the shortest makespan wins
+(the smallest among equals: fewer streams are kinder to the guests). Enough streams keep the
+source NIC full through the other moves' setups; more only slow each stream, and a busy guest
+that converges at a third of the NIC does not at a tenth. The same play gives each move its
+expected start, duration and downtime.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vacate.domain.model import GIB, HostName, Workload
+from vacate.domain.prediction import Approach, Prediction
+from vacate.planning.estimate import AutoConverge, Controls, LiveEstimate, Network, estimate_live
+from vacate.planning.sharing import Flow, allocate
+
+#: Pre-copy that would send more than this many times the touched memory goes post-copy.
+RESEND_LIMIT = 2.0
+#: Counts beyond ``_HEADROOM × (NIC ÷ stream cap) + 1`` only divide the NIC thinner: not tried.
+_HEADROOM = 4
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkModel:
+    """The figures of the cloud the schedule plays with (the simulated cloud's defaults, which
+    are QEMU's and Nova's)."""
+
+    source_nic_bytes_per_s: float
+    stream_cap_bytes_per_s: float = math.inf
+    live_setup_s: float = 5.0
+    cold_setup_s: float = 10.0
+    downtime_limit_s: float = 0.3
+    switchover_s: float = 0.05
+    #: QEMU ``max-postcopy-bandwidth`` (unlimited by default).
+    postcopy_cap_bytes_per_s: float = math.inf
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveSpec:
+    """One move to schedule, in the plan's execution order."""
+
+    key: str
+    dest: HostName
+    dest_nic_bytes_per_s: float
+    #: Live moves: the guest's workload; ``None`` for a cold move.
+    workload: Workload | None
+    #: Cold moves: the bytes the copy sends.
+    cold_bytes: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleLimits:
+    max_streams: int
+    max_per_destination: int
+    allow_post_copy: bool = True
+    resend_limit: float = RESEND_LIMIT
+
+
+@dataclass(frozen=True, kw_only=True)
+class Schedule:
+    streams: int
+    makespan_s: float
+    predictions: dict[str, Prediction]
+
+
+def cold_copy_bytes(disk_gb: float) -> float:
+    """What a cold migration copies: the used part of the root disk (a tenth, at least 1 GiB)."""
+    return max(1.0 * GIB, 0.1 * disk_gb * GIB)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    approach: Approach
+    estimate: LiveEstimate | None
+    why: str
+
+
+def choose_approach(
+    workload: Workload, network: Network, link: LinkModel, limits: ScheduleLimits
+) -> _Choice:
+    """How one live guest should move at the bandwidth ``network`` gives it (module doc)."""
+    base = Controls(
+        downtime_limit_s=link.downtime_limit_s,
+        setup_s=link.live_setup_s,
+        switchover_s=link.switchover_s,
+    )
+    plain = estimate_live(workload, network, base)
+    touched = max(workload.touched_bytes, 1.0)
+    rate = network.fair_share_bytes_per_s
+    if plain.converges and (plain.sent_bytes or 0.0) <= limits.resend_limit * touched:
+        return _Choice(Approach.PRE_COPY, plain, "converges")
+    trouble = (
+        f"pre-copy re-sends {(plain.sent_bytes or 0.0) / touched:.1f}× its memory"
+        if plain.converges
+        else f"pre-copy will not converge at {rate / 2**20:.0f} MiB/s"
+    )
+    if limits.allow_post_copy:
+        post = estimate_live(
+            workload,
+            network,
+            Controls(
+                downtime_limit_s=link.downtime_limit_s,
+                setup_s=link.live_setup_s,
+                switchover_s=link.switchover_s,
+                post_copy_after_s=0.0,
+            ),
+        )
+        return _Choice(Approach.POST_COPY, post, f"{trouble}: post-copy at once")
+    throttled = estimate_live(
+        workload,
+        network,
+        Controls(
+            downtime_limit_s=link.downtime_limit_s,
+            setup_s=link.live_setup_s,
+            switchover_s=link.switchover_s,
+            auto_converge=AutoConverge(),
+        ),
+    )
+    if throttled.converges:
+        return _Choice(Approach.AUTO_CONVERGE, throttled, f"{trouble}: auto-converge from start")
+    if plain.converges:
+        return _Choice(Approach.PRE_COPY, plain, trouble)
+    return _Choice(Approach.PRE_COPY, None, f"{trouble} even throttled: expect escalation")
+
+
+@dataclass
+class _Flight:
+    spec: MoveSpec
+    setup_left: float
+    bytes_left: float
+    started: float
+
+
+def _play(
+    moves: Sequence[MoveSpec],
+    work: dict[str, tuple[float, float, float]],
+    streams: int,
+    link: LinkModel,
+    limits: ScheduleLimits,
+) -> dict[str, tuple[float, float]]:
+    """(start, end) of every move when ``streams`` run at once, in order, on the fluid model.
+
+    ``work`` gives each move its (setup seconds, bytes to send, stream ceiling).
+    """
+    queue = list(moves)
+    flying: list[_Flight] = []
+    times: dict[str, tuple[float, float]] = {}
+    now = 0.0
+    while queue or flying:
+        per_dest: dict[str, int] = {}
+        for f in flying:
+            per_dest[f.spec.dest] = per_dest.get(f.spec.dest, 0) + 1
+        for spec in list(queue):
+            if len(flying) >= streams:
+                break
+            if per_dest.get(spec.dest, 0) >= limits.max_per_destination:
+                continue
+            setup, size, _ = work[spec.key]
+            flying.append(_Flight(spec, setup, size, now))
+            per_dest[spec.dest] = per_dest.get(spec.dest, 0) + 1
+            queue.remove(spec)
+        sending = [f for f in flying if f.setup_left <= 0]
+        capacity = {("src", "out"): link.source_nic_bytes_per_s}
+        for f in sending:
+            capacity[(f.spec.dest, "in")] = f.spec.dest_nic_bytes_per_s
+        rates = allocate(
+            [
+                Flow(f.spec.key, (("src", "out"), (f.spec.dest, "in")), work[f.spec.key][2])
+                for f in sending
+            ],
+            capacity,
+        )
+        steps = [f.setup_left for f in flying if f.setup_left > 0]
+        steps += [f.bytes_left / rates[f.spec.key] for f in sending if rates[f.spec.key] > 0]
+        if not steps:  # nothing can progress (a zero-capacity link): stop rather than spin
+            break
+        dt = max(0.0, min(steps))
+        now += dt
+        for f in flying:
+            if f.setup_left > 0:
+                f.setup_left -= dt
+            else:
+                f.bytes_left -= rates[f.spec.key] * dt
+        for f in [f for f in flying if f.setup_left <= 1e-9 and f.bytes_left <= 1e-3]:
+            times[f.spec.key] = (f.started, now + link.switchover_s)
+            flying.remove(f)
+        for f in flying:
+            f.setup_left = 0.0 if f.setup_left <= 1e-9 else f.setup_left
+    return times
+
+
+def _candidates(n: int, link: LinkModel, limits: ScheduleLimits) -> range:
+    ceiling = min(limits.max_streams, n)
+    fill = math.ceil(link.source_nic_bytes_per_s / link.stream_cap_bytes_per_s)
+    return range(1, max(1, min(ceiling, _HEADROOM * fill + 1)) + 1)
+
+
+def _network(spec: MoveSpec, link: LinkModel, streams: int) -> Network:
+    return Network(
+        source_nic_bytes_per_s=link.source_nic_bytes_per_s,
+        dest_nic_bytes_per_s=spec.dest_nic_bytes_per_s,
+        streams=streams,
+        stream_cap_bytes_per_s=link.stream_cap_bytes_per_s,
+    )
+
+
+def _try(
+    moves: Sequence[MoveSpec], link: LinkModel, limits: ScheduleLimits, streams: int
+) -> Schedule:
+    choices: dict[str, _Choice] = {}
+    work: dict[str, tuple[float, float, float]] = {}
+    for spec in moves:
+        if spec.workload is None:
+            choices[spec.key] = _Choice(Approach.COLD, None, "cold")
+            work[spec.key] = (link.cold_setup_s, spec.cold_bytes, link.stream_cap_bytes_per_s)
+            continue
+        choice = choose_approach(spec.workload, _network(spec, link, streams), link, limits)
+        choices[spec.key] = choice
+        # A move the model cannot finish is played as one at the worst: its working set sent
+        # for as long as the escalation ladder takes (its bytes several times over).
+        sent = (
+            choice.estimate.sent_bytes
+            if choice.estimate is not None and choice.estimate.sent_bytes is not None
+            else 4 * spec.workload.touched_bytes
+        )
+        # The post-copy pull is held to max-postcopy-bandwidth, not to the pre-copy stream cap.
+        cap = (
+            link.postcopy_cap_bytes_per_s
+            if choice.approach is Approach.POST_COPY
+            else link.stream_cap_bytes_per_s
+        )
+        work[spec.key] = (link.live_setup_s, sent, cap)
+    times = _play(moves, work, streams, link, limits)
+    predictions: dict[str, Prediction] = {}
+    for spec in moves:
+        start, end = times.get(spec.key, (math.inf, math.inf))
+        choice = choices[spec.key]
+        downtime = (
+            choice.estimate.downtime_s
+            if choice.estimate is not None and spec.workload is not None
+            else None
+        )
+        predictions[spec.key] = Prediction(
+            approach=choice.approach,
+            start_s=start,
+            duration_s=end - start,
+            downtime_s=downtime,
+            sent_bytes=work[spec.key][1],
+            streams=streams,
+            why=choice.why,
+        )
+    makespan = max((p.end_s for p in predictions.values()), default=0.0)
+    return Schedule(streams=streams, makespan_s=makespan, predictions=predictions)
+
+
+def schedule_drain(moves: Sequence[MoveSpec], link: LinkModel, limits: ScheduleLimits) -> Schedule:
+    """The fastest stream count for ``moves`` (in execution order), with every prediction."""
+    if not moves:
+        return Schedule(streams=1, makespan_s=0.0, predictions={})
+    best: Schedule | None = None
+    for streams in _candidates(len(moves), link, limits):
+        trial = _try(moves, link, limits, streams)
+        # 1 % better, or it is not worth the thinner share each guest gets.
+        if best is None or trial.makespan_s < best.makespan_s * 0.99:
+            best = trial
+    assert best is not None
+    return best
