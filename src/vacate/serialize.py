@@ -100,6 +100,7 @@ def task_to_dict(task: Task) -> dict[str, Any]:
         ],
         "outcome": task.outcome.value if task.outcome else None,
         "reason": task.reason,
+        "prediction": task.prediction.to_dict() if task.prediction else None,
     }
 
 
@@ -179,6 +180,8 @@ def plan_to_dict(plan: DrainPlan) -> dict[str, Any]:
     return {
         "host": plan.source,
         "ok": plan.ok,
+        "streams": plan.streams,
+        "makespan_s": plan.makespan_s,
         "items": [
             {
                 "instance_id": item.instance.id,
@@ -190,6 +193,7 @@ def plan_to_dict(plan: DrainPlan) -> dict[str, Any]:
                 "order": item.order,
                 "estimate_s": item.estimate_s,
                 "reason": item.reason,
+                "prediction": item.prediction.to_dict() if item.prediction else None,
             }
             for item in plan.items
         ],

@@ -179,6 +179,19 @@ class HostDetail(HostOut):
     jobs: list[JobRef]
 
 
+class PredictionOut(_Strict):
+    """What the drain schedule expects of one move (``vacate.domain.prediction``)."""
+
+    approach: Literal["pre-copy", "auto-converge", "post-copy", "cold"]
+    start_s: float
+    duration_s: float
+    downtime_s: float | None
+    sent_bytes: float
+    streams: int
+    why: str
+    downtime_limit_ms: float | None = None
+
+
 class PlanItemOut(_Strict):
     instance_id: str
     instance_name: str
@@ -189,11 +202,15 @@ class PlanItemOut(_Strict):
     order: int
     estimate_s: float | None
     reason: str
+    prediction: PredictionOut | None = None
 
 
 class PlanOut(_Strict):
     host: str
     ok: bool
+    #: Moves the schedule runs at once, and its expected makespan (None: no NIC speed known).
+    streams: int | None = None
+    makespan_s: float | None = None
     items: list[PlanItemOut]
 
 
@@ -227,6 +244,7 @@ class TaskOut(_Strict):
     reason: str
     #: Host down: the power state the instance had before it was marked stopped.
     power_before: str = ""
+    prediction: PredictionOut | None = None
 
 
 class ActorOut(_Strict):

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from vacate.domain.events import Event
-from vacate.domain.jobs import Job, Outcome
+from vacate.domain.jobs import Job, Outcome, Task
 from vacate.domain.model import Instance
 from vacate.engine.shown import RECORDED, shown_state
 from vacate.engine.summary import DrainSummary
@@ -132,22 +132,44 @@ def _shown(inst: Instance) -> str:
     return state if source == RECORDED else f"{state} (host DOWN)"
 
 
+def _schedule_caption(plan: DrainPlan) -> str | None:
+    if plan.streams is None or plan.makespan_s is None:
+        return None
+    return (
+        f"schedule: {plan.streams} move{'' if plan.streams == 1 else 's'} at once, "
+        f"expected makespan {took(plan.makespan_s)}"
+    )
+
+
 def plan_table(plan: DrainPlan) -> Table:
-    table = Table(title=safe(f"Plan for {plan.source}: {plan.summary()}"))
-    for col in ("#", "instance", "state", "verdict", "destination", "est. s", "reason"):
+    table = Table(
+        title=safe(f"Plan for {plan.source}: {plan.summary()}"), caption=_schedule_caption(plan)
+    )
+    columns = ("#", "instance", "state", "verdict", "destination", "how", "start s", "takes s")
+    for col in (*columns, "downtime s", "reason"):
         table.add_column(col)
     for item in sorted(plan.items, key=lambda i: i.order):
         style = {"blocked": "red", "skip": "yellow"}.get(item.verdict.value, "")
+        p = item.prediction
         table.add_row(
             str(item.order),
             safe(item.instance.name),
             item.instance.vm_state.value,
             f"[{style}]{item.verdict.value}[/]" if style else item.verdict.value,
             safe(item.destination or "—"),
-            _num(item.estimate_s),
-            safe(item.reason),
+            p.approach.value if p else "—",
+            _num(p.start_s if p else None),
+            _num(p.duration_s if p else item.estimate_s),
+            _num(p.downtime_s if p else None, "{:.3f}"),
+            safe(item.reason + (f"; {p.why}" if p and p.approach.value != "cold" else "")),
         )
     return table
+
+
+def _planned(t: Task) -> str:
+    """The prediction beside the result: the approach and the expected duration."""
+    p = t.prediction
+    return "—" if p is None else f"{p.approach.value}, {took(p.duration_s)}"
 
 
 def results_table(job: Job) -> Table:
@@ -162,6 +184,7 @@ def results_table(job: Job) -> Table:
         "from",
         "to",
         "duration",
+        "planned",
         "downtime s",
         "GiB sent",
         "tries",
@@ -180,6 +203,7 @@ def results_table(job: Job) -> Table:
             safe(t.source),
             safe(t.destination or "—"),
             took(t.duration_s),
+            _planned(t),
             _num(t.downtime_s, "{:.3f}"),
             f"{t.bytes_sent / 1024**3:.2f}",
             str(t.attempt),

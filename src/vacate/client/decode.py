@@ -41,6 +41,7 @@ from vacate.domain.model import (
     ServiceStatus,
     VmState,
 )
+from vacate.domain.prediction import Prediction
 from vacate.engine.summary import DrainSummary
 from vacate.engine.views import HostView
 from vacate.planning.preflight import DrainPlan, PlanItem
@@ -131,10 +132,17 @@ def plan(d: Doc) -> DrainPlan:
             reason=i["reason"],
             order=i["order"],
             estimate_s=i["estimate_s"],
+            prediction=prediction(i.get("prediction")),
         )
         for i in d["items"]
     )
-    return DrainPlan(source=source, items=items)
+    return DrainPlan(
+        source=source, items=items, streams=d.get("streams"), makespan_s=d.get("makespan_s")
+    )
+
+
+def prediction(d: Doc | None) -> Prediction | None:
+    return None if d is None else Prediction.from_dict(dict(d))
 
 
 def actor(d: Doc | None) -> Actor | None:
@@ -167,6 +175,7 @@ def task(d: Doc, job_id: str) -> Task:
         ),
         outcome=_opt(d["outcome"], Outcome),
         reason=d["reason"],
+        prediction=prediction(d.get("prediction")),
     )
 
 

@@ -38,6 +38,8 @@ class Prediction:
     streams: int
     #: Why this approach, in a few words (shown by ``vacate plan``).
     why: str = ""
+    #: The downtime limit the pre-copy is set to at its start (``None``: the backend's own).
+    downtime_limit_ms: float | None = None
 
     @property
     def end_s(self) -> float:
@@ -52,11 +54,13 @@ class Prediction:
             "sent_bytes": self.sent_bytes,
             "streams": self.streams,
             "why": self.why,
+            "downtime_limit_ms": self.downtime_limit_ms,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:
         downtime = data.get("downtime_s")
+        limit = data.get("downtime_limit_ms")
         return cls(
             approach=Approach(str(data["approach"])),
             start_s=float(data["start_s"]),
@@ -65,4 +69,5 @@ class Prediction:
             sent_bytes=float(data.get("sent_bytes", 0.0)),
             streams=int(data.get("streams", 1)),
             why=str(data.get("why", "")),
+            downtime_limit_ms=None if limit is None else float(limit),
         )

@@ -89,8 +89,7 @@ def watch(book: Book, tick: Tick, task: Task, migration: Migration) -> None:
         force_complete=caps.force_complete,
         abort=caps.abort,
     )
-    approach = task.prediction.approach if task.prediction is not None else None
-    step = planned_step(state, approach, steps, capabilities) or next_step(
+    step = planned_step(state, task.prediction, steps, capabilities) or next_step(
         state, steps, capabilities, tick.ladder
     )
     if step is None:
@@ -122,7 +121,7 @@ def _send_pending(book: Book, tick: Tick, task: Task, migration: Migration) -> b
     for index in pending:
         action = Action(task.escalations[index].action)
         try:
-            _send(tick, action, migration)
+            _send(tick, action, migration, task)
         except (Conflict, NotFound) as exc:
             book.event(
                 EventKind.TASK_ESCALATION_REFUSED,
@@ -133,9 +132,12 @@ def _send_pending(book: Book, tick: Tick, task: Task, migration: Migration) -> b
     return True
 
 
-def _send(tick: Tick, action: Action, migration: Migration) -> None:
+def _send(tick: Tick, action: Action, migration: Migration, task: Task) -> None:
     mig = migration.id
-    if action is Action.RAISE_DOWNTIME:
+    planned = task.prediction.downtime_limit_ms if task.prediction is not None else None
+    if action is Action.SET_DOWNTIME and planned is not None:
+        tick.cloud.set_downtime_limit(mig, planned)
+    elif action is Action.RAISE_DOWNTIME:
         tick.cloud.set_downtime_limit(mig, tick.ladder.max_downtime_ms)
     elif action is Action.AUTO_CONVERGE:
         tick.cloud.enable_auto_converge(mig)

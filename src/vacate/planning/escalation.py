@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from vacate.domain.jobs import EscalationStep
-from vacate.domain.prediction import Approach
+from vacate.domain.prediction import Approach, Prediction
 
 
 class Action(StrEnum):
+    #: The schedule's downtime limit, set at the start (``Prediction.downtime_limit_ms``).
+    SET_DOWNTIME = "set-downtime"
     RAISE_DOWNTIME = "raise-downtime"
     AUTO_CONVERGE = "auto-converge"
     POST_COPY = "post-copy"
@@ -212,17 +214,29 @@ def _slow_pass_switch(
 
 def planned_step(
     progress: MigrationProgress,
-    approach: Approach | None,
+    plan: Prediction | None,
     steps: Sequence[EscalationStep],
     caps: Capabilities,
 ) -> tuple[Action, str] | None:
     """The approach the drain schedule chose, taken as soon as it applies (before any stall):
     auto-converge or post-copy from the first look at a running pre-copy. A backend without the
     control leaves it to the ladder."""
-    if not progress.running or progress.post_copy:
+    if not progress.running or progress.post_copy or plan is None:
         return None
     taken = {s.action for s in steps}
     remaining_mib = progress.remaining_bytes / 1024**2
+    approach, limit = plan.approach, plan.downtime_limit_ms
+    if (
+        limit is not None
+        and caps.downtime_control
+        and not {Action.SET_DOWNTIME.value, Action.RAISE_DOWNTIME.value} & taken
+        and limit < progress.downtime_limit_ms
+    ):
+        return (
+            Action.SET_DOWNTIME,
+            f"planned: {progress.downtime_limit_ms:.0f} → {limit:.0f} ms, the pause it "
+            "would have alone while other streams share the NIC",
+        )
     if (
         approach is Approach.AUTO_CONVERGE
         and caps.auto_converge

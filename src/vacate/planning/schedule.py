@@ -48,6 +48,7 @@ class LinkModel:
     stream_cap_bytes_per_s: float = math.inf
     live_setup_s: float = 5.0
     cold_setup_s: float = 10.0
+    #: The backend's downtime limit (QEMU's 300 ms).
     downtime_limit_s: float = 0.3
     switchover_s: float = 0.05
     #: QEMU ``max-postcopy-bandwidth`` (unlimited by default).
@@ -82,6 +83,19 @@ class Schedule:
     predictions: dict[str, Prediction]
 
 
+def planned_downtime_limit_s(link: LinkModel) -> float:
+    """The downtime limit a scheduled pre-copy runs with: a guest's pause as short as alone.
+
+    QEMU stops a guest once its pending set fits the limit at the pass's rate; alone, a stream
+    runs at its cap and the final copy at the whole NIC, so the pause is shorter than the limit
+    by ``cap ÷ NIC``. Among other streams both rates are the NIC's share, and the same limit
+    would pause the guest that much longer: the limit is lowered by that ratio.
+    """
+    return link.downtime_limit_s * min(
+        1.0, link.stream_cap_bytes_per_s / link.source_nic_bytes_per_s
+    )
+
+
 def cold_copy_bytes(disk_gb: float) -> float:
     """What a cold migration copies: the used part of the root disk (a tenth, at least 1 GiB)."""
     return max(1.0 * GIB, 0.1 * disk_gb * GIB)
@@ -99,7 +113,7 @@ def choose_approach(
 ) -> _Choice:
     """How one live guest should move at the bandwidth ``network`` gives it (module doc)."""
     base = Controls(
-        downtime_limit_s=link.downtime_limit_s,
+        downtime_limit_s=planned_downtime_limit_s(link),
         setup_s=link.live_setup_s,
         switchover_s=link.switchover_s,
     )
@@ -118,7 +132,7 @@ def choose_approach(
             workload,
             network,
             Controls(
-                downtime_limit_s=link.downtime_limit_s,
+                downtime_limit_s=planned_downtime_limit_s(link),
                 setup_s=link.live_setup_s,
                 switchover_s=link.switchover_s,
                 post_copy_after_s=0.0,
@@ -129,7 +143,7 @@ def choose_approach(
         workload,
         network,
         Controls(
-            downtime_limit_s=link.downtime_limit_s,
+            downtime_limit_s=planned_downtime_limit_s(link),
             setup_s=link.live_setup_s,
             switchover_s=link.switchover_s,
             auto_converge=AutoConverge(),
@@ -223,7 +237,7 @@ def _network(spec: MoveSpec, link: LinkModel, streams: int) -> Network:
     )
 
 
-def _try(
+def schedule_at(
     moves: Sequence[MoveSpec], link: LinkModel, limits: ScheduleLimits, streams: int
 ) -> Schedule:
     choices: dict[str, _Choice] = {}
@@ -259,8 +273,10 @@ def _try(
             if choice.estimate is not None and spec.workload is not None
             else None
         )
+        precopy = choice.approach in (Approach.PRE_COPY, Approach.AUTO_CONVERGE)
         predictions[spec.key] = Prediction(
             approach=choice.approach,
+            downtime_limit_ms=planned_downtime_limit_s(link) * 1000 if precopy else None,
             start_s=start,
             duration_s=end - start,
             downtime_s=downtime,
@@ -278,7 +294,7 @@ def schedule_drain(moves: Sequence[MoveSpec], link: LinkModel, limits: ScheduleL
         return Schedule(streams=1, makespan_s=0.0, predictions={})
     best: Schedule | None = None
     for streams in _candidates(len(moves), link, limits):
-        trial = _try(moves, link, limits, streams)
+        trial = schedule_at(moves, link, limits, streams)
         # 1 % better, or it is not worth the thinner share each guest gets.
         if best is None or trial.makespan_s < best.makespan_s * 0.99:
             best = trial

@@ -31,9 +31,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from vacate.planning.sharing import Flow, Link, allocate
 from vacate.clouds.sim.params import ModelParams
 from vacate.domain.model import HostName, InstanceId, MigrationId, Workload
+from vacate.planning.sharing import Flow, Link, allocate
 from vacate.ports.cloud import Migration, MigrationKind, MigrationStatus
 
 _LIVE = MigrationKind.LIVE.value
