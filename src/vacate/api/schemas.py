@@ -70,6 +70,11 @@ class MoveOptions(_Strict):
     allow_skip_running: bool = Field(
         default=False, description="Accept that a skip policy leaves running guests on the host"
     )
+    fixed_limits: bool = Field(
+        default=False,
+        description="Run exactly the max_* limits: no stream count computed, no approach "
+        "chosen up front",
+    )
 
     def job_options(self, **extra: Any) -> JobOptions:
         return JobOptions(
@@ -84,6 +89,7 @@ class MoveOptions(_Strict):
             allow_post_copy=self.post_copy,
             allow_partial=self.allow_partial,
             allow_skip_running=self.allow_skip_running,
+            fixed_limits=self.fixed_limits,
             **extra,
         )
 

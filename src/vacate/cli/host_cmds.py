@@ -23,6 +23,7 @@ from vacate.cli.apps import (
 from vacate.cli.options import (
     ColdOpt,
     FallbackOpt,
+    FixedLimitsOpt,
     LiveOpt,
     LockedOpt,
     ParallelOpt,
@@ -101,6 +102,7 @@ def maintenance_enable(
     allow_partial: PartialOpt = False,
     allow_skip_running: SkipRunningOpt = False,
     placement: PlacementOpt = None,
+    fixed_limits: FixedLimitsOpt = False,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Disable the host, move every instance off, and mark it `maintenance` once it is empty."""
@@ -121,6 +123,7 @@ def maintenance_enable(
         allow_partial=allow_partial,
         allow_skip_running=allow_skip_running,
         placement=placement,
+        fixed_limits=fixed_limits,
     )
     client = open_client()
     if dry_run:
@@ -161,6 +164,7 @@ def migrate_instances(
     allow_partial: PartialOpt = False,
     allow_skip_running: SkipRunningOpt = False,
     placement: PlacementOpt = None,
+    fixed_limits: FixedLimitsOpt = False,
     no_wait: WaitOpt = False,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
@@ -179,6 +183,7 @@ def migrate_instances(
         allow_partial=allow_partial,
         allow_skip_running=allow_skip_running,
         placement=placement,
+        fixed_limits=fixed_limits,
     )
     client = open_client()
     job = client.migrate_instances(host, opts)
@@ -204,9 +209,15 @@ def plan(
     policy: PolicyOpt = None,
     allow_locked: LockedOpt = False,
     allow_skip_running: SkipRunningOpt = False,
+    max_parallel: ParallelOpt = JobOptions.max_parallel,
+    max_per_source: PerSourceOpt = JobOptions.max_per_source,
+    max_per_destination: PerDestOpt = JobOptions.max_per_destination,
+    post_copy: PostCopyOpt = True,
+    fixed_limits: FixedLimitsOpt = False,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
-    """The preflight alone: each instance's verdict and destination. Exit 1 if any is blocked."""
+    """The preflight alone: each instance's verdict and destination, and the drain schedule
+    (how each moves, when, how long, its downtime). Exit 1 if any is blocked."""
     opts = job_options(
         live=live,
         cold=cold,
@@ -214,6 +225,11 @@ def plan(
         policy=policy,
         allow_locked=allow_locked,
         allow_skip_running=allow_skip_running,
+        max_parallel=max_parallel,
+        max_per_source=max_per_source,
+        max_per_destination=max_per_destination,
+        post_copy=post_copy,
+        fixed_limits=fixed_limits,
     )
     print_plan(open_client(), host, opts, fmt)
 

@@ -55,6 +55,7 @@ def job_options(
     allow_partial: bool = False,
     allow_skip_running: bool = False,
     placement: Placement | None = None,
+    fixed_limits: bool = False,
 ) -> JobOptions:
     if live and cold:
         raise typer.BadParameter("choose one of --live and --cold")
@@ -80,6 +81,7 @@ def job_options(
         allow_partial=allow_partial,
         allow_skip_running=allow_skip_running,
         placement=placement,
+        fixed_limits=fixed_limits,
     )
 
 
@@ -133,6 +135,14 @@ PlacementOpt = Annotated[
         "--placement",
         help="Who picks destinations: nova (the cloud's scheduler) or vacate (the plan's "
         "host, still checked by the cloud). Default: nova on OpenStack, vacate simulated.",
+    ),
+]
+FixedLimitsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fixed-limits",
+        help="Run exactly the --max-* limits, no schedule: no stream count computed from the "
+        "NICs and no approach chosen up front (the escalation ladder alone acts).",
     ),
 ]
 WaitOpt = Annotated[

@@ -161,7 +161,7 @@ def plan_table(plan: DrainPlan) -> Table:
             _num(p.start_s if p else None),
             _num(p.duration_s if p else item.estimate_s),
             _num(p.downtime_s if p else None, "{:.3f}"),
-            safe(item.reason + (f"; {p.why}" if p and p.approach.value != "cold" else "")),
+            safe(item.reason),
         )
     return table
 

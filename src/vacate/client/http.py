@@ -52,6 +52,7 @@ def move_body(options: JobOptions) -> Doc:
         "post_copy": options.allow_post_copy,
         "allow_partial": options.allow_partial,
         "allow_skip_running": options.allow_skip_running,
+        "fixed_limits": options.fixed_limits,
     }
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from vacate.domain.jobs import JobOptions, Verdict
 from vacate.domain.model import MIB, GroupId, HostName, Instance, ServerGroup, Workload
-from vacate.domain.prediction import Prediction
+from vacate.domain.prediction import Approach, Prediction
 from vacate.planning.affinity import group_hosts_of, hard_groups, place_with_affinity_unit
 from vacate.planning.estimate import live_migration_seconds
 from vacate.planning.filters import RequestSpec
@@ -221,7 +221,9 @@ def plan_drain(
             else:
                 destination, reason = placement.host, f"{reason}; to {placement.reason}"
         estimate = _estimate(instance, verdict, link) if destination else None
-        if destination and verdict is Verdict.LIVE and link is not None and estimate is None:
+        unscheduled = link is not None and options.fixed_limits
+        if destination and verdict is Verdict.LIVE and unscheduled and estimate is None:
+            assert link is not None
             shared = f", {link.streams} streams sharing the source NIC" if link.streams > 1 else ""
             reason += (
                 f"; pre-copy will not converge at {link.share / MIB:.0f} MiB/s{shared} "
@@ -253,6 +255,23 @@ def plan_drain(
     return _scheduled(source, items, host_states, link, options)
 
 
+_HOW = {
+    Approach.PRE_COPY: "pre-copy",
+    Approach.POST_COPY: "post-copy at once",
+    Approach.AUTO_CONVERGE: "auto-converge from the start",
+    Approach.COLD: "cold",
+}
+
+
+def _with_prediction(item: PlanItem, prediction: Prediction | None) -> PlanItem:
+    """The item with its prediction; a live move's reason says how it will move and why."""
+    if prediction is None:
+        return item
+    how = _HOW[prediction.approach]
+    why = f"; {how} ({prediction.why})" if item.verdict is Verdict.LIVE else ""
+    return replace(item, prediction=prediction, reason=item.reason + why)
+
+
 def _scheduled(
     source: HostName,
     items: tuple[PlanItem, ...],
@@ -282,7 +301,7 @@ def _scheduled(
         ),
     )
     predicted = tuple(
-        replace(item, prediction=schedule.predictions.get(item.instance.id)) for item in items
+        _with_prediction(item, schedule.predictions.get(item.instance.id)) for item in items
     )
     return DrainPlan(
         source=source,

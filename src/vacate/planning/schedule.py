@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from vacate.domain.model import GIB, HostName, Workload
 from vacate.domain.prediction import Approach, Prediction
 from vacate.planning.estimate import AutoConverge, Controls, LiveEstimate, Network, estimate_live
-from vacate.planning.sharing import Flow, allocate
+from vacate.planning.fluid import play
 
 #: Pre-copy that would send more than this many times the touched memory goes post-copy.
 RESEND_LIMIT = 2.0
@@ -121,7 +121,7 @@ def choose_approach(
     touched = max(workload.touched_bytes, 1.0)
     rate = network.fair_share_bytes_per_s
     if plain.converges and (plain.sent_bytes or 0.0) <= limits.resend_limit * touched:
-        return _Choice(Approach.PRE_COPY, plain, "converges")
+        return _Choice(Approach.PRE_COPY, plain, "pre-copy converges")
     trouble = (
         f"pre-copy re-sends {(plain.sent_bytes or 0.0) / touched:.1f}× its memory"
         if plain.converges
@@ -138,7 +138,7 @@ def choose_approach(
                 post_copy_after_s=0.0,
             ),
         )
-        return _Choice(Approach.POST_COPY, post, f"{trouble}: post-copy at once")
+        return _Choice(Approach.POST_COPY, post, trouble)
     throttled = estimate_live(
         workload,
         network,
@@ -150,76 +150,10 @@ def choose_approach(
         ),
     )
     if throttled.converges:
-        return _Choice(Approach.AUTO_CONVERGE, throttled, f"{trouble}: auto-converge from start")
+        return _Choice(Approach.AUTO_CONVERGE, throttled, trouble)
     if plain.converges:
         return _Choice(Approach.PRE_COPY, plain, trouble)
-    return _Choice(Approach.PRE_COPY, None, f"{trouble} even throttled: expect escalation")
-
-
-@dataclass
-class _Flight:
-    spec: MoveSpec
-    setup_left: float
-    bytes_left: float
-    started: float
-
-
-def _play(
-    moves: Sequence[MoveSpec],
-    work: dict[str, tuple[float, float, float]],
-    streams: int,
-    link: LinkModel,
-    limits: ScheduleLimits,
-) -> dict[str, tuple[float, float]]:
-    """(start, end) of every move when ``streams`` run at once, in order, on the fluid model.
-
-    ``work`` gives each move its (setup seconds, bytes to send, stream ceiling).
-    """
-    queue = list(moves)
-    flying: list[_Flight] = []
-    times: dict[str, tuple[float, float]] = {}
-    now = 0.0
-    while queue or flying:
-        per_dest: dict[str, int] = {}
-        for f in flying:
-            per_dest[f.spec.dest] = per_dest.get(f.spec.dest, 0) + 1
-        for spec in list(queue):
-            if len(flying) >= streams:
-                break
-            if per_dest.get(spec.dest, 0) >= limits.max_per_destination:
-                continue
-            setup, size, _ = work[spec.key]
-            flying.append(_Flight(spec, setup, size, now))
-            per_dest[spec.dest] = per_dest.get(spec.dest, 0) + 1
-            queue.remove(spec)
-        sending = [f for f in flying if f.setup_left <= 0]
-        capacity = {("src", "out"): link.source_nic_bytes_per_s}
-        for f in sending:
-            capacity[(f.spec.dest, "in")] = f.spec.dest_nic_bytes_per_s
-        rates = allocate(
-            [
-                Flow(f.spec.key, (("src", "out"), (f.spec.dest, "in")), work[f.spec.key][2])
-                for f in sending
-            ],
-            capacity,
-        )
-        steps = [f.setup_left for f in flying if f.setup_left > 0]
-        steps += [f.bytes_left / rates[f.spec.key] for f in sending if rates[f.spec.key] > 0]
-        if not steps:  # nothing can progress (a zero-capacity link): stop rather than spin
-            break
-        dt = max(0.0, min(steps))
-        now += dt
-        for f in flying:
-            if f.setup_left > 0:
-                f.setup_left -= dt
-            else:
-                f.bytes_left -= rates[f.spec.key] * dt
-        for f in [f for f in flying if f.setup_left <= 1e-9 and f.bytes_left <= 1e-3]:
-            times[f.spec.key] = (f.started, now + link.switchover_s)
-            flying.remove(f)
-        for f in flying:
-            f.setup_left = 0.0 if f.setup_left <= 1e-9 else f.setup_left
-    return times
+    return _Choice(Approach.PRE_COPY, None, f"{trouble}, even throttled: expect escalation")
 
 
 def _candidates(n: int, link: LinkModel, limits: ScheduleLimits) -> range:
@@ -263,7 +197,7 @@ def schedule_at(
             else link.stream_cap_bytes_per_s
         )
         work[spec.key] = (link.live_setup_s, sent, cap)
-    times = _play(moves, work, streams, link, limits)
+    times = play(moves, work, streams, link, max_per_destination=limits.max_per_destination)
     predictions: dict[str, Prediction] = {}
     for spec in moves:
         start, end = times.get(spec.key, (math.inf, math.inf))

@@ -257,6 +257,7 @@ def test_unknown_durations_start_first_and_non_convergence_is_flagged() -> None:
         ],
         [host("c2", ram_mb=65536)],
         bandwidth=100 * MIB,
+        options=JobOptions(fixed_limits=True),
     )
     assert [i.instance.name for i in p.items] == ["hot", "off", "idle"]
     assert p.item("hot").estimate_s is None
@@ -266,12 +267,17 @@ def test_unknown_durations_start_first_and_non_convergence_is_flagged() -> None:
 
 def test_convergence_is_judged_at_the_fair_share_of_the_source_nic() -> None:
     guests = [vm("warm", workload=_hot(512, dirty_mib=70)), vm("idle", workload=_hot(100))]
-    together = plan(guests, [host("c2", ram_mb=65536)], bandwidth=100 * MIB)
+    together = plan(
+        guests,
+        [host("c2", ram_mb=65536)],
+        bandwidth=100 * MIB,
+        options=JobOptions(fixed_limits=True),
+    )
     alone = plan(
         guests,
         [host("c2", ram_mb=65536)],
         bandwidth=100 * MIB,
-        options=JobOptions(max_per_source=1),
+        options=JobOptions(max_per_source=1, fixed_limits=True),
     )
     assert together.item("warm").estimate_s is None  # 70 MiB/s dirtied, 50 MiB/s sent
     assert "will not converge at 50 MiB/s" in together.item("warm").reason
