@@ -193,7 +193,7 @@ def test_a_busy_planned_destination_gives_way_to_the_next_best_free_one(tmp_path
     cloud = SimCloud(MemoryState(from_mapping(spec)), speed=None)
     store = open_store(f"sqlite:///{tmp_path / 'v.db'}")
     ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="t", poll_s=1.0)
-    options = JobOptions(max_per_destination=1)
+    options = JobOptions(max_per_destination=1, fixed_limits=True)
     plan = commands.preflight(ctx, "a", options)
     assert {i.destination for i in plan.items} == {"big"}  # the spread weigher's choice
     job = commands.migrate_instances(ctx, "a", options, actor=TESTER)

@@ -3,7 +3,10 @@
 Each test checks both sides: the steps recorded on the task, and that the engine really applied
 them (and only them) to the migration in the cloud. Which rungs a given guest needs depends on
 the ladder's tuning, so the tests pin what must hold whatever the tuning: the order of the
-rungs, their patience, the rungs a backend or the options rule out, and the outcome.
+rungs, their patience, the rungs a backend or the options rule out, and the outcome. The drains
+run with ``fixed_limits``: the schedule would take post-copy or auto-converge up front, and
+these tests are the ladder's, the safety net under any plan (the schedule's own are in
+``test_schedule.py``).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def test_hot_guests_are_moved_thanks_to_the_escalation_steps_recorded_on_their_t
     make_rig: RigFactory,
 ) -> None:
     rig = make_rig(cloud_of([hot_vm("hot-1"), hot_vm("hot-2")]))
-    job = rig.drain("src")
+    job = rig.drain("src", fixed_limits=True)
 
     assert job.status is JobStatus.SUCCEEDED, job.message
     assert rig.on("src") == []
@@ -76,7 +79,7 @@ def test_without_post_copy_a_hot_guest_still_finishes_by_auto_converge_or_pausin
 ) -> None:
     rig = make_rig(cloud_of([hot_vm("hot")]))
     rig.set_capabilities(post_copy=False)
-    job = rig.drain("src", allow_post_copy=False)
+    job = rig.drain("src", allow_post_copy=False, fixed_limits=True)
 
     (task,) = job.tasks
     assert task.outcome is Outcome.MOVED, task.reason
@@ -92,7 +95,7 @@ def test_without_auto_converge_or_post_copy_a_hot_guest_is_paused_to_finish(
 ) -> None:
     rig = make_rig(cloud_of([hot_vm("hot")]))
     rig.set_capabilities(auto_converge=False, post_copy=False)
-    job = rig.drain("src", allow_post_copy=False)
+    job = rig.drain("src", allow_post_copy=False, fixed_limits=True)
 
     (task,) = job.tasks
     assert task.outcome is Outcome.MOVED, task.reason
@@ -109,7 +112,7 @@ def test_post_copy_not_allowed_is_skipped_even_when_the_cloud_offers_it(
 ) -> None:
     rig = make_rig(cloud_of([hot_vm("hot")]))
     rig.set_capabilities(auto_converge=False)
-    job = rig.drain("src", allow_post_copy=False)
+    job = rig.drain("src", allow_post_copy=False, fixed_limits=True)
 
     (task,) = job.tasks
     assert task.outcome is Outcome.MOVED, task.reason
@@ -124,7 +127,7 @@ def test_with_post_copy_allowed_a_hot_guest_switches_over_with_tiny_downtime(
 ) -> None:
     rig = make_rig(cloud_of([hot_vm("hot")]))
     rig.set_capabilities(auto_converge=False)
-    job = rig.drain("src")
+    job = rig.drain("src", fixed_limits=True)
 
     (task,) = job.tasks
     assert task.outcome is Outcome.MOVED, task.reason
@@ -140,7 +143,7 @@ def test_a_hot_guest_with_no_way_to_converge_fails_with_a_reason_naming_the_step
 ) -> None:
     rig = make_rig(cloud_of([hot_vm("hot")]))
     rig.set_capabilities(auto_converge=False, post_copy=False, force_complete=False)
-    job = rig.drain("src")
+    job = rig.drain("src", fixed_limits=True)
 
     assert job.status is JobStatus.FAILED
     (task,) = job.tasks
@@ -163,7 +166,7 @@ def test_with_cold_fallback_a_live_migration_that_cannot_converge_is_cold_migrat
 ) -> None:
     rig = make_rig(cloud_of([hot_vm("hot")]))
     rig.set_capabilities(auto_converge=False, post_copy=False, force_complete=False)
-    job = rig.drain("src", allow_cold_fallback=True)
+    job = rig.drain("src", allow_cold_fallback=True, fixed_limits=True)
 
     assert job.status is JobStatus.SUCCEEDED, job.message
     (task,) = job.tasks
@@ -184,7 +187,7 @@ def test_the_downtime_of_a_cold_fallback_is_the_cold_migration_alone(
 ) -> None:
     rig = make_rig(cloud_of([hot_vm("hot")]))
     rig.set_capabilities(auto_converge=False, post_copy=False, force_complete=False)
-    job = rig.drain("src", allow_cold_fallback=True)
+    job = rig.drain("src", allow_cold_fallback=True, fixed_limits=True)
 
     (task,) = job.tasks
     live, cold = rig.migrations(task.instance_id)
@@ -199,7 +202,7 @@ def test_nova_defaults_never_climb_but_abort_at_the_completion_timeout(
 ) -> None:
     ladder = replace(LadderPolicy.nova_defaults(), completion_timeout_s_per_gib=10.0)
     rig = make_rig(cloud_of([hot_vm("hot")]), ladder=ladder)
-    job = rig.drain("src")
+    job = rig.drain("src", fixed_limits=True)
 
     assert job.status is JobStatus.FAILED
     (task,) = job.tasks

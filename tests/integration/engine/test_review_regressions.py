@@ -176,7 +176,7 @@ def test_an_abort_recorded_by_a_worker_that_died_before_sending_it_is_sent_by_th
 ) -> None:
     rig = with_budget(make_rig(cloud_of([hot_vm("hot")]), ladder=QUICK_ABORT))
     wall = with_wall(rig)
-    job = rig.enter("src", reason="fw")
+    job = rig.enter("src", reason="fw", fixed_limits=True)
 
     def die(migration_id: MigrationId) -> None:
         raise Crash("killed just before the abort reached the cloud")
@@ -218,7 +218,7 @@ def test_an_abort_the_cloud_refused_is_sent_again_until_it_takes(
         real_abort(migration_id)
 
     monkeypatch.setattr(rig.cloud, "abort_migration", refuse_once)
-    job = rig.drain("src", reason="fw")
+    job = rig.drain("src", reason="fw", fixed_limits=True)
 
     assert job.status is JobStatus.FAILED and "abort" in job.message
     assert len(tries) == 2 and tries[1] - tries[0] >= QUICK_ABORT.patience_s

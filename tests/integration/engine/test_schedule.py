@@ -1,0 +1,113 @@
+"""The engine runs the drain schedule: the approach chosen up front, the stream count, and
+predictions kept with each task that the simulated cloud then bears out."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from vacate.clouds.sim.cloud import SimCloud
+from vacate.clouds.sim.generate import from_mapping
+from vacate.clouds.sim.state import MemoryState
+from vacate.domain.actors import Actor
+from vacate.domain.jobs import JobOptions, JobStatus, Outcome
+from vacate.domain.prediction import Approach
+from vacate.engine import commands
+from vacate.engine.context import Context
+from vacate.engine.runner import run_one
+from vacate.ports.cloud import MigrationStatus
+from vacate.store import open_store
+
+from .rig import RigFactory, cloud_of, hot_vm, vm
+
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "drain.py"
+TESTER = Actor(name="tester")
+
+
+def load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_drain_schedule", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_drain_schedule"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_hot_guests_go_post_copy_at_once_without_waiting_for_a_stall(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([hot_vm("hot-1"), hot_vm("hot-2"), vm("calm")]))
+    job = rig.drain("src")
+
+    assert job.status is JobStatus.SUCCEEDED, job.message
+    hot = [t for t in job.tasks if t.instance_name.startswith("hot")]
+    for task in hot:
+        assert task.outcome is Outcome.MOVED, task.reason
+        assert task.prediction is not None and task.prediction.approach is Approach.POST_COPY
+        assert [s.action for s in task.escalations] == ["post-copy"]
+        assert task.escalations[0].detail.startswith("planned")
+        (migration,) = rig.migrations(task.instance_id)
+        assert migration.status is MigrationStatus.COMPLETED
+        assert migration.passes == 0, "no pre-copy pass was re-sent"
+    (calm,) = [t for t in job.tasks if t.instance_name == "calm"]
+    assert calm.prediction is not None and calm.prediction.approach is Approach.PRE_COPY
+    assert "post-copy" not in [s.action for s in calm.escalations]
+
+
+def test_without_post_copy_hot_guests_are_throttled_from_the_start(make_rig: RigFactory) -> None:
+    rig = make_rig(cloud_of([hot_vm("hot-1"), hot_vm("hot-2")]))
+    job = rig.drain("src", allow_post_copy=False)
+
+    assert job.status is JobStatus.SUCCEEDED, job.message
+    for task in job.tasks:
+        assert task.prediction is not None
+        assert task.prediction.approach is Approach.AUTO_CONVERGE
+        first = next(s for s in task.escalations if s.action != "set-downtime")
+        assert first.action == "auto-converge" and first.detail.startswith("planned")
+        (migration,) = rig.migrations(task.instance_id)
+        assert migration.auto_converge
+        assert "post-copy" not in [s.action for s in task.escalations]
+
+
+def test_the_predictions_are_kept_with_the_job_and_its_stream_count_is_obeyed(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([vm(f"v{n}") for n in range(8)]))
+    job = rig.drain("src")
+    stored = rig.store.get_job(job.id)
+    predictions = [t.prediction for t in stored.tasks]
+    assert all(p is not None for p in predictions)
+    streams = {p.streams for p in predictions if p is not None}
+    assert len(streams) == 1
+    (limit,) = streams
+    spans = [(t.started_at, t.ended_at) for t in stored.tasks]
+    for start, _ in spans:
+        assert start is not None
+        running = [1 for s, e in spans if s is not None and e is not None and s <= start < e]
+        assert len(running) <= limit
+
+
+@pytest.mark.parametrize("name,seed", [("mixed", 12), ("hot", 13)])
+def test_the_predicted_makespan_is_within_ten_percent_of_the_simulated_drain(
+    tmp_path: Path, name: str, seed: int
+) -> None:
+    bench = load_bench()
+    spec = bench.scenario(name, seed)
+    cloud = SimCloud(MemoryState(from_mapping(spec)), speed=None)
+    store = open_store(f"sqlite:///{tmp_path / 'p.db'}")
+    ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="t", poll_s=2.0)
+    options = JobOptions(reason="bench")
+    plan = commands.preflight(ctx, bench.SOURCE, options)
+    assert plan.makespan_s is not None
+    job = commands.migrate_instances(ctx, bench.SOURCE, options, actor=TESTER)
+    assert run_one(ctx, job.id) is not None
+    done = store.get_job(job.id)
+    assert all(t.outcome is Outcome.MOVED for t in done.tasks)
+    starts = [t.started_at for t in done.tasks if t.started_at is not None]
+    ends = [t.ended_at for t in done.tasks if t.ended_at is not None]
+    makespan = max(ends) - min(starts)
+    assert abs(makespan - plan.makespan_s) <= 0.10 * makespan, (makespan, plan.makespan_s)
