@@ -48,8 +48,11 @@ def parallel_makespan(estimates: list[float], slots: int) -> float:
 
 
 def estimate_drain(ctx: Context, plan: DrainPlan, max_parallel: int) -> float | None:
-    """The longer of the lanes' makespan and what the source NIC allows for the live movers;
-    None when no mover has an estimate."""
+    """The schedule's makespan; without one (``--fixed-limits``, no NIC speed), the longer of
+    the lanes' makespan and what the source NIC allows for the live movers; None when no mover
+    has an estimate."""
+    if plan.makespan_s is not None:
+        return plan.makespan_s
     movers = [i for i in plan.movable if i.estimate_s is not None]
     if not movers:
         return None
