@@ -50,11 +50,12 @@ def play(
     flying: list[_Flight] = []
     times: dict[str, tuple[float, float]] = {}
     now = 0.0
+    shared: tuple[tuple[str, ...], dict[str, float]] = ((), {})
     while queue or flying:
         per_dest: dict[str, int] = {}
         for f in flying:
             per_dest[f.spec.dest] = per_dest.get(f.spec.dest, 0) + 1
-        for spec in list(queue):
+        for spec in list(queue) if len(flying) < streams else ():
             if len(flying) >= streams:
                 break
             if per_dest.get(spec.dest, 0) >= max_per_destination:
@@ -64,16 +65,10 @@ def play(
             per_dest[spec.dest] = per_dest.get(spec.dest, 0) + 1
             queue.remove(spec)
         sending = [f for f in flying if f.sending]
-        capacity = {("src", "out"): link.source_nic_bytes_per_s}
-        for f in sending:
-            capacity[(f.spec.dest, "in")] = f.spec.dest_nic_bytes_per_s
-        rates = allocate(
-            [
-                Flow(f.spec.key, (("src", "out"), (f.spec.dest, "in")), work[f.spec.key][2])
-                for f in sending
-            ],
-            capacity,
-        )
+        keys = tuple(f.spec.key for f in sending)
+        if keys != shared[0]:  # the rates change only when the set of senders does
+            shared = (keys, _rates(sending, work, link))
+        rates = shared[1]
         steps = [f.setup_left for f in flying if f.setup_left > 0]
         steps += [f.bytes_left / rates[f.spec.key] for f in sending if rates[f.spec.key] > 0]
         steps += [f.tail_left for f in flying if f.setup_left <= 0 and f.bytes_left <= 0]
@@ -92,6 +87,20 @@ def play(
             times[f.spec.key] = (f.started, now)
             flying.remove(f)
     return times
+
+
+def _rates(
+    sending: list[_Flight], work: dict[str, tuple[float, float, float]], link: LinkModel
+) -> dict[str, float]:
+    """Max-min fair rates of the senders over the source NIC and their destinations' NICs."""
+    capacity = {("src", "out"): link.source_nic_bytes_per_s}
+    for f in sending:
+        capacity[(f.spec.dest, "in")] = f.spec.dest_nic_bytes_per_s
+    flows = [
+        Flow(f.spec.key, (("src", "out"), (f.spec.dest, "in")), work[f.spec.key][2])
+        for f in sending
+    ]
+    return allocate(flows, capacity)
 
 
 def _settle(left: float, dust: float) -> float:

@@ -37,6 +37,8 @@ from vacate.planning.fluid import play
 RESEND_LIMIT = 2.0
 #: Counts beyond ``_HEADROOM × (NIC ÷ stream cap) + 1`` only divide the NIC thinner: not tried.
 _HEADROOM = 4
+#: Counts in a row clearly worse than the best so far before the search stops.
+_GIVE_UP = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,7 +160,7 @@ def choose_approach(
 
 def _candidates(n: int, link: LinkModel, limits: ScheduleLimits) -> range:
     ceiling = min(limits.max_streams, n)
-    fill = math.ceil(link.source_nic_bytes_per_s / link.stream_cap_bytes_per_s)
+    fill = max(1, math.ceil(link.source_nic_bytes_per_s / link.stream_cap_bytes_per_s))
     return range(1, max(1, min(ceiling, _HEADROOM * fill + 1)) + 1)
 
 
@@ -227,10 +229,15 @@ def schedule_drain(moves: Sequence[MoveSpec], link: LinkModel, limits: ScheduleL
     if not moves:
         return Schedule(streams=1, makespan_s=0.0, predictions={})
     best: Schedule | None = None
+    worse = 0
     for streams in _candidates(len(moves), link, limits):
         trial = schedule_at(moves, link, limits, streams)
         # 1 % better, or it is not worth the thinner share each guest gets.
         if best is None or trial.makespan_s < best.makespan_s * 0.99:
-            best = trial
+            best, worse = trial, 0
+        elif trial.makespan_s > best.makespan_s * 1.05:
+            worse += 1
+            if worse == _GIVE_UP:  # past the best count the makespan only grows
+                break
     assert best is not None
     return best
