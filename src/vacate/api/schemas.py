@@ -76,6 +76,14 @@ class MoveOptions(_Strict):
         "chosen up front",
     )
 
+    max_downtime_ms: float | None = Field(
+        default=None,
+        ge=50,
+        le=60_000,
+        description="The longest pause a live migration may cause: no downtime limit is "
+        "raised above it and no guest is paused to force completion",
+    )
+
     def job_options(self, **extra: Any) -> JobOptions:
         return JobOptions(
             force_method=self.method,
@@ -90,6 +98,7 @@ class MoveOptions(_Strict):
             allow_partial=self.allow_partial,
             allow_skip_running=self.allow_skip_running,
             fixed_limits=self.fixed_limits,
+            max_downtime_ms=self.max_downtime_ms,
             **extra,
         )
 

@@ -26,6 +26,7 @@ from vacate.cli.options import (
     FixedLimitsOpt,
     LiveOpt,
     LockedOpt,
+    MaxDowntimeOpt,
     ParallelOpt,
     PartialOpt,
     PerDestOpt,
@@ -103,6 +104,7 @@ def maintenance_enable(
     allow_skip_running: SkipRunningOpt = False,
     placement: PlacementOpt = None,
     fixed_limits: FixedLimitsOpt = False,
+    max_downtime: MaxDowntimeOpt = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Disable the host, move every instance off, and mark it `maintenance` once it is empty."""
@@ -124,6 +126,7 @@ def maintenance_enable(
         allow_skip_running=allow_skip_running,
         placement=placement,
         fixed_limits=fixed_limits,
+        max_downtime=max_downtime,
     )
     client = open_client()
     if dry_run:
@@ -165,6 +168,7 @@ def migrate_instances(
     allow_skip_running: SkipRunningOpt = False,
     placement: PlacementOpt = None,
     fixed_limits: FixedLimitsOpt = False,
+    max_downtime: MaxDowntimeOpt = None,
     no_wait: WaitOpt = False,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
@@ -184,6 +188,7 @@ def migrate_instances(
         allow_skip_running=allow_skip_running,
         placement=placement,
         fixed_limits=fixed_limits,
+        max_downtime=max_downtime,
     )
     client = open_client()
     job = client.migrate_instances(host, opts)
@@ -214,6 +219,7 @@ def plan(
     max_per_destination: PerDestOpt = JobOptions.max_per_destination,
     post_copy: PostCopyOpt = True,
     fixed_limits: FixedLimitsOpt = False,
+    max_downtime: MaxDowntimeOpt = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """The preflight alone: each instance's verdict and destination, and the drain schedule
@@ -230,6 +236,7 @@ def plan(
         max_per_destination=max_per_destination,
         post_copy=post_copy,
         fixed_limits=fixed_limits,
+        max_downtime=max_downtime,
     )
     print_plan(open_client(), host, opts, fmt)
 

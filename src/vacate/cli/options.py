@@ -13,6 +13,9 @@ from vacate.planning.policy import parse_state_policy
 # ------------------------------------------------------------------ options
 #: The most moves at once any limit may ask for (the API's bound too): more is a typo.
 MAX_MOVES = 1000
+#: ``--max-downtime`` bounds, in ms: under a switch-over's own cost, or over a minute, is a typo.
+MIN_DOWNTIME_MS = 50.0
+MAX_DOWNTIME_MS = 60_000.0
 
 
 def parse_policy(values: list[str], *, allow_locked: bool = False) -> tuple[tuple[str, str], ...]:
@@ -56,6 +59,7 @@ def job_options(
     allow_skip_running: bool = False,
     placement: Placement | None = None,
     fixed_limits: bool = False,
+    max_downtime: float | None = None,
 ) -> JobOptions:
     if live and cold:
         raise typer.BadParameter("choose one of --live and --cold")
@@ -66,6 +70,11 @@ def job_options(
     ):
         if not 1 <= value <= MAX_MOVES:
             raise typer.BadParameter(f"{name} must be from 1 to {MAX_MOVES}, not {value}")
+    if max_downtime is not None and not MIN_DOWNTIME_MS <= max_downtime <= MAX_DOWNTIME_MS:
+        raise typer.BadParameter(
+            f"--max-downtime must be from {MIN_DOWNTIME_MS:.0f} to {MAX_DOWNTIME_MS:.0f} ms, "
+            f"not {max_downtime:g}"
+        )
     return JobOptions(
         reason=reason,
         force_method=Method.LIVE if live else Method.COLD if cold else None,
@@ -82,6 +91,7 @@ def job_options(
         allow_skip_running=allow_skip_running,
         placement=placement,
         fixed_limits=fixed_limits,
+        max_downtime_ms=max_downtime,
     )
 
 
@@ -135,6 +145,15 @@ PlacementOpt = Annotated[
         "--placement",
         help="Who picks destinations: nova (the cloud's scheduler) or vacate (the plan's "
         "host, still checked by the cloud). Default: nova on OpenStack, vacate simulated.",
+    ),
+]
+MaxDowntimeOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-downtime",
+        metavar="MS",
+        help="The longest pause a live migration may cause (ms): no limit is raised above it "
+        "and no guest is paused to force completion.",
     ),
 ]
 FixedLimitsOpt = Annotated[

@@ -53,6 +53,7 @@ def move_body(options: JobOptions) -> Doc:
         "allow_partial": options.allow_partial,
         "allow_skip_running": options.allow_skip_running,
         "fixed_limits": options.fixed_limits,
+        "max_downtime_ms": options.max_downtime_ms,
     }
 
 

@@ -156,6 +156,9 @@ class JobOptions:
     #: Run exactly the limits, no schedule: no stream count computed and no approach chosen up
     #: front (the escalation ladder alone acts), as the plain Nova limits do.
     fixed_limits: bool = False
+    #: The longest pause a live migration may cause, in ms (None: the ladder's own ceiling):
+    #: no downtime limit is raised above it and no guest is paused to force completion.
+    max_downtime_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +183,7 @@ class JobOptions:
             "fenced": self.fenced,
             "evacuate": self.evacuate,
             "fixed_limits": self.fixed_limits,
+            "max_downtime_ms": self.max_downtime_ms,
             "reserved": list(self.reserved),
             "service_up": self.service_up,
         }
@@ -214,6 +218,9 @@ class JobOptions:
             reserved=tuple(HostName(str(h)) for h in data.get("reserved", [])),
             service_up=bool(data.get("service_up", False)),
             fixed_limits=bool(data.get("fixed_limits", False)),
+            max_downtime_ms=None
+            if data.get("max_downtime_ms") is None
+            else float(data["max_downtime_ms"]),
         )
 
 

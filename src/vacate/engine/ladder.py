@@ -8,12 +8,13 @@ from dataclasses import replace
 
 from vacate.domain.errors import Conflict, NotFound
 from vacate.domain.events import Escalated, EventKind
-from vacate.domain.jobs import EscalationStep, Method, Task, TaskStatus
+from vacate.domain.jobs import EscalationStep, JobOptions, Method, Task, TaskStatus
 from vacate.engine.book import Book
 from vacate.engine.tick import Tick
 from vacate.planning.escalation import (
     Action,
     Capabilities,
+    LadderPolicy,
     MigrationProgress,
     next_step,
     planned_step,
@@ -69,6 +70,7 @@ def watch(book: Book, tick: Tick, task: Task, migration: Migration) -> None:
     if _abort_undelivered(book, tick, task, migration):
         return
     caps = tick.cloud.capabilities
+    opts = book.job.options
     state = MigrationProgress(
         started_at=migration.created_at,
         now=tick.now,
@@ -86,12 +88,14 @@ def watch(book: Book, tick: Tick, task: Task, migration: Migration) -> None:
         downtime_control=caps.downtime_control,
         auto_converge=caps.auto_converge,
         post_copy=caps.post_copy and book.job.options.allow_post_copy,
-        force_complete=caps.force_complete,
+        # A pause lasts as long as the copy it forces: never under --max-downtime.
+        force_complete=caps.force_complete and opts.max_downtime_ms is None,
         abort=caps.abort,
     )
-    step = planned_step(state, task.prediction, steps, capabilities) or next_step(
-        state, steps, capabilities, tick.ladder
-    )
+    limit = planned_limit_ms(task, opts)
+    step = planned_step(
+        state, task.prediction, steps, capabilities, downtime_limit_ms=limit
+    ) or next_step(state, steps, capabilities, ladder_for(tick, opts))
     if step is None:
         book.save(task)
         return
@@ -121,7 +125,7 @@ def _send_pending(book: Book, tick: Tick, task: Task, migration: Migration) -> b
     for index in pending:
         action = Action(task.escalations[index].action)
         try:
-            _send(tick, action, migration, task)
+            _send(tick, action, migration, task, book.job.options)
         except (Conflict, NotFound) as exc:
             book.event(
                 EventKind.TASK_ESCALATION_REFUSED,
@@ -132,13 +136,30 @@ def _send_pending(book: Book, tick: Tick, task: Task, migration: Migration) -> b
     return True
 
 
-def _send(tick: Tick, action: Action, migration: Migration, task: Task) -> None:
+def planned_limit_ms(task: Task, opts: JobOptions) -> float | None:
+    """The downtime limit a migration starts with: the schedule's, within ``--max-downtime``."""
+    limits = [opts.max_downtime_ms]
+    limits.append(task.prediction.downtime_limit_ms if task.prediction is not None else None)
+    found = [limit for limit in limits if limit is not None]
+    return min(found) if found else None
+
+
+def ladder_for(tick: Tick, opts: JobOptions) -> LadderPolicy:
+    """The ladder with its downtime ceiling held to ``--max-downtime``."""
+    if opts.max_downtime_ms is None:
+        return tick.ladder
+    return replace(
+        tick.ladder, max_downtime_ms=min(tick.ladder.max_downtime_ms, opts.max_downtime_ms)
+    )
+
+
+def _send(tick: Tick, action: Action, migration: Migration, task: Task, opts: JobOptions) -> None:
     mig = migration.id
-    planned = task.prediction.downtime_limit_ms if task.prediction is not None else None
+    planned = planned_limit_ms(task, opts)
     if action is Action.SET_DOWNTIME and planned is not None:
         tick.cloud.set_downtime_limit(mig, planned)
     elif action is Action.RAISE_DOWNTIME:
-        tick.cloud.set_downtime_limit(mig, tick.ladder.max_downtime_ms)
+        tick.cloud.set_downtime_limit(mig, ladder_for(tick, opts).max_downtime_ms)
     elif action is Action.AUTO_CONVERGE:
         tick.cloud.enable_auto_converge(mig)
     elif action is Action.POST_COPY:

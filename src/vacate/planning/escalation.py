@@ -217,15 +217,18 @@ def planned_step(
     plan: Prediction | None,
     steps: Sequence[EscalationStep],
     caps: Capabilities,
+    *,
+    downtime_limit_ms: float | None = None,
 ) -> tuple[Action, str] | None:
     """The approach the drain schedule chose, taken as soon as it applies (before any stall):
-    auto-converge or post-copy from the first look at a running pre-copy. A backend without the
-    control leaves it to the ladder."""
-    if not progress.running or progress.post_copy or plan is None:
+    auto-converge or post-copy from the first look at a running pre-copy, after lowering the
+    downtime limit to ``downtime_limit_ms`` (the schedule's, within ``--max-downtime``). A
+    backend without the control leaves it to the ladder."""
+    if not progress.running or progress.post_copy:
         return None
     taken = {s.action for s in steps}
     remaining_mib = progress.remaining_bytes / 1024**2
-    approach, limit = plan.approach, plan.downtime_limit_ms
+    limit = downtime_limit_ms
     if (
         limit is not None
         and caps.downtime_control
@@ -235,8 +238,11 @@ def planned_step(
         return (
             Action.SET_DOWNTIME,
             f"planned: {progress.downtime_limit_ms:.0f} → {limit:.0f} ms, the pause it "
-            "would have alone while other streams share the NIC",
+            "would have alone while other streams share the NIC, within --max-downtime",
         )
+    if plan is None:
+        return None
+    approach = plan.approach
     if (
         approach is Approach.AUTO_CONVERGE
         and caps.auto_converge

@@ -14,7 +14,7 @@ from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import from_mapping
 from vacate.clouds.sim.state import MemoryState
 from vacate.domain.actors import Actor
-from vacate.domain.jobs import JobOptions, JobStatus, Outcome
+from vacate.domain.jobs import JobOptions, JobStatus, Method, Outcome
 from vacate.domain.prediction import Approach
 from vacate.engine import commands
 from vacate.engine.context import Context
@@ -111,3 +111,18 @@ def test_the_predicted_makespan_is_within_ten_percent_of_the_simulated_drain(
     ends = [t.ended_at for t in done.tasks if t.ended_at is not None]
     makespan = max(ends) - min(starts)
     assert abs(makespan - plan.makespan_s) <= 0.10 * makespan, (makespan, plan.makespan_s)
+
+
+def test_max_downtime_holds_every_limit_and_forbids_pausing_a_guest(make_rig: RigFactory) -> None:
+    rig = make_rig(cloud_of([hot_vm("hot-1"), hot_vm("hot-2"), vm("calm")]))
+    job = rig.drain("src", allow_post_copy=False, max_downtime_ms=120.0, allow_cold_fallback=True)
+
+    assert not job.status.is_active
+    for task in job.tasks:
+        actions = [s.action for s in task.escalations]
+        assert "force-complete" not in actions and "post-copy" not in actions
+        for migration in rig.migrations(task.instance_id):
+            if migration.kind.value == "live":
+                assert migration.downtime_limit_ms <= 120.0
+        if task.downtime_s is not None and task.method is Method.LIVE:
+            assert task.downtime_s <= 0.120 + 0.05 + 0.01  # the limit and the switch-over
