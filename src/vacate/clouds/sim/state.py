@@ -10,6 +10,7 @@ touches, not what the cloud holds. Tests use the in-memory holder instead.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sqlite3
 import threading
@@ -178,7 +179,9 @@ class FileState:
                 raise ValueError(
                     f"simulated cloud state version {meta.get('version')!r} is not supported"
                 )
-            state = SimState(**{t: rows.read_table(db, t) for t in _RECORDS})  # type: ignore[arg-type]
+            with _no_gc():  # many small records: the collector would rescan them over and over
+                tables = {t: rows.read_table(db, t) for t in _RECORDS}
+            state = SimState(**tables)  # type: ignore[arg-type]
             state.with_scalars(meta)
         except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             self._cached = None
@@ -239,6 +242,18 @@ class FileState:
 
 
 _ENDED = frozenset({"completed", "failed", "cancelled"})
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic collector paused (a load allocates no cycles), as it was after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
