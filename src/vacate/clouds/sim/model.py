@@ -16,6 +16,7 @@ from vacate.clouds.sim.codec import (
     instance_from_dict,
     instance_to_dict,
 )
+from vacate.clouds.sim.tracked import InstanceTable, TrackedDict
 from vacate.clouds.sim.transfer import Transfer
 from vacate.domain.errors import NotFound, SetupError
 from vacate.domain.model import GroupId, Host, Instance, ServerGroup
@@ -48,6 +49,14 @@ class SimState:
     #: host → simulated time at which it dies (service down, its migrations fail).
     host_deaths: dict[str, float] = field(default_factory=dict)
     next_id: int = 1
+
+    def __post_init__(self) -> None:
+        # The instances are indexed (by host, in listing order) and the hosts keep their sorted
+        # names, whoever built the state; a holder that loads a state builds these directly.
+        if not isinstance(self.instances, InstanceTable):
+            self.instances = InstanceTable(self.instances)
+        if not isinstance(self.hosts, TrackedDict):
+            self.hosts = TrackedDict(self.hosts)
 
     def new_id(self, prefix: str) -> str:
         value = f"{prefix}-{self.next_id:05d}"
@@ -169,3 +178,17 @@ def finite_clock(state: SimState) -> bool:
     if anchor.speed is not None:
         values.append(anchor.speed)
     return all(isinstance(v, int | float) and math.isfinite(v) for v in values)
+
+
+def instance_table(state: SimState) -> InstanceTable:
+    """The state's instances with their indexes (by host, in listing order)."""
+    table = state.instances
+    if not isinstance(table, InstanceTable):
+        raise TypeError("SimState.instances must stay an InstanceTable (set by the state)")
+    return table
+
+
+def sorted_hosts(state: SimState) -> list[Host]:
+    hosts = state.hosts
+    names = hosts.sorted_keys() if isinstance(hosts, TrackedDict) else sorted(hosts)
+    return [hosts[n] for n in names]
