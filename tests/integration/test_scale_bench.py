@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from rich.console import Console
+
 from vacate.clouds.sim.legacy import JsonFileState
 from vacate.clouds.sim.state import FileState
 from vacate.domain.jobs import JobOptions
@@ -45,3 +47,21 @@ def test_a_drain_in_the_scale_benchmark_moves_every_instance_it_asks_to(tmp_path
     assert moved == 5 and per_moved > 0
     placer, every_host = bench.placements(bench.cloud(20, on_source=8), 4)
     assert placer > 0 and every_host > 0
+
+
+def test_the_benchmark_times_a_drain_apart_from_its_preflight_and_judges_every_target(
+    tmp_path: Path,
+) -> None:
+    bench = load_bench()
+    db = tmp_path / "cloud.db"
+    FileState(db).write(bench.cloud(20, on_source=8))
+    run, setup, moved = bench.drain_from(bench.copy_of(db, tmp_path, "d"), tmp_path, 4)
+    assert moved == 4 and run > 0 and setup > 0
+    figures = {
+        n: {"cli_list": 0.1 * k, "cli_plan": 0.2 * k, "drain": 0.04 * k}
+        for n, k in ((1000, 1), (10_000, 2))
+    }
+    console = Console(record=True, width=200)
+    bench.judge(console, [1000, 10_000], figures)
+    text = console.export_text()
+    assert text.count("ok ") == 5 and text.count("over ") == 1  # the drain doubled: not flat

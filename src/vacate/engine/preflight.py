@@ -13,7 +13,7 @@ from vacate.planning.preflight import DrainPlan, PlanItem, plan_drain
 def plan_for(snapshot: CloudSnapshot, host: str, options: JobOptions) -> DrainPlan:
     """The drain plan for ``host`` as the snapshot shows things; touches nothing."""
     source = snapshot.host(host)
-    states = snapshot.host_states()  # reads every instance once; the host's come from there
+    states = snapshot.every_host_state()  # reads every instance once; the host's come from there
     return plan_drain(
         source=HostName(source.name),
         instances=snapshot.instances_on(source.name),

@@ -7,7 +7,7 @@ the cloud: a handful of list calls plus one read per migration being watched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from functools import cached_property
 
 from vacate.domain.errors import NotFound
@@ -21,6 +21,7 @@ from vacate.domain.model import (
     MigrationId,
     ServerGroup,
 )
+from vacate.engine.hostroom import LazyHostStates
 from vacate.planning.hoststate import HostState, build_host_states
 from vacate.ports.cloud import Cloud, Migration, MigrationStatus
 from vacate.ports.store import Store
@@ -102,12 +103,47 @@ class CloudSnapshot:
 
     def host_states(
         self, inflight: Mapping[InstanceId, HostName] | None = None
-    ) -> dict[HostName, HostState]:
+    ) -> MutableMapping[HostName, HostState]:
         """Every host's free room as of this snapshot, moves in flight holding their
-        destination's room too."""
+        destination's room too; each host's worked out when first asked for."""
+        moving = dict(inflight or {})
+        return LazyHostStates(
+            list(self.hosts),
+            lambda name: self._host_state(name, moving),
+            lambda: self.every_host_state(moving),
+        )
+
+    def every_host_state(
+        self, inflight: Mapping[InstanceId, HostName] | None = None
+    ) -> dict[HostName, HostState]:
+        """``host_states``, built for every host at once (a plan reads them all)."""
         return build_host_states(
             self.hosts.values(), self.instances.values(), self.maintenance, inflight=inflight
         )
+
+    def _host_state(self, name: HostName, moving: Mapping[InstanceId, HostName]) -> HostState:
+        """One host's entry of ``every_host_state``: its instances, and the moves into it."""
+        into = {i: dest for i, dest in moving.items() if dest == name}
+        arriving = [
+            inst for inst in map(self._known, into) if inst is not None and inst.host != name
+        ]
+        if name not in self._on_host:  # the host's own listing: not a scan of every instance
+            self._on_host[name] = self._cloud.list_instances(name)
+        return build_host_states(
+            [self.hosts[name]],
+            self._on_host[name] + arriving,
+            self.maintenance,
+            inflight=into,
+        )[name]
+
+    def _known(self, instance_id: InstanceId) -> Instance | None:
+        """The instance as this snapshot has it, read if need be; None once it is gone."""
+        if "instances" in self.__dict__:
+            return self.instances.get(instance_id)
+        try:
+            return self.instance(instance_id)
+        except NotFound:
+            return None
 
     def forget(self, instance_id: InstanceId) -> None:
         """The tick changed this instance (a call was made): read it again if asked."""

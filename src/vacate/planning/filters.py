@@ -88,6 +88,8 @@ def group_hosts(
 ) -> dict[GroupId, frozenset[HostName]]:
     """``RequestSpec.group_hosts`` from the cloud's instances: where the other members of each
     of ``instance``'s groups are, or are going (``inflight``), never counting ``source``."""
+    if not instance.server_groups:
+        return {}  # no group: nothing to look for among the other instances
     moving = inflight or {}
     result: dict[GroupId, set[HostName]] = {g: set() for g in instance.server_groups}
     for other in instances:

@@ -26,9 +26,25 @@ from vacate.planning.scheduler import (
     no_valid_host,
     rejections_of,
 )
-from vacate.planning.weighers import Weigher, get_weighers, normalise
+from vacate.planning.weighers import (
+    Weigher,
+    get_weighers,
+    instance_count_weight,
+    normalise,
+    ram_weight,
+    soft_affinity_weight,
+    soft_anti_affinity_weight,
+    vcpu_weight,
+)
 
 Inputs = tuple[float, ...]
+_DEFAULT_FNS = [
+    ram_weight,
+    vcpu_weight,
+    soft_anti_affinity_weight,
+    soft_affinity_weight,
+    instance_count_weight,
+]
 
 
 def request_kind(spec: RequestSpec) -> Hashable:
@@ -76,6 +92,7 @@ class _Kind:
 
     def __init__(self, weighers: list[Weigher]) -> None:
         self.weighers = weighers
+        self.default = [w.fn for w in weighers] == _DEFAULT_FNS
         self.seen: dict[HostName, tuple[HostState, tuple[int, FilterResult] | None, Inputs]] = {}
         self.valid: dict[Inputs, set[HostName]] = {}
         self.valid_count = 0
@@ -91,12 +108,19 @@ class _Kind:
         failure = None if passes_every_filter(state, spec) else first_failure(state, spec, filters)
         inputs: Inputs = ()
         if failure is None:
-            inputs = tuple(w.fn(state, spec) for w in self.weighers)
+            inputs = self.inputs(state, spec)
             self.valid.setdefault(inputs, set()).add(name)
             self.valid_count += 1
         else:
             self.removed.setdefault(failure[0], {})[name] = failure[1]
         self.seen[name] = (state, failure, inputs)
+
+    def inputs(self, state: HostState, spec: RequestSpec) -> Inputs:
+        if self.default and not spec.instance.server_groups:
+            # The default weighers, for an instance in no group: the soft-group weighers give
+            # every host -0.0 and 0.0 (what they return for no group), the others are read here.
+            return (state.ram_mb_free, state.vcpus_free, -0.0, 0.0, -float(state.instance_count))
+        return tuple(w.fn(state, spec) for w in self.weighers)
 
     def _drop(
         self, name: HostName, failure: tuple[int, FilterResult] | None, inputs: Inputs
@@ -120,28 +144,11 @@ class _Kind:
         for position, weigher in enumerate(self.weighers):
             for i, value in enumerate(normalise([inputs[position] for inputs in distinct])):
                 totals[i] += weigher.multiplier * value
-        score, best = max(
-            (t, _Desc(min(self.valid[d]))) for t, d in zip(totals, distinct, strict=True)
-        )
-        return chosen(best.name, self.valid_count, score, rejections)
-
-
-class _Desc:
-    """A host name that sorts backwards: ``max`` over (weight, _Desc) picks the first name."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: HostName) -> None:
-        self.name = name
-
-    def __lt__(self, other: _Desc) -> bool:
-        return self.name > other.name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Desc) and self.name == other.name
-
-    def __hash__(self) -> int:
-        return hash(self.name)
+        # The best weight, then the first name among the hosts that have it: only the tied
+        # groups are searched for their first name, not every valid host.
+        score = max(totals)
+        best = min(min(self.valid[d]) for t, d in zip(totals, distinct, strict=True) if t == score)
+        return chosen(best, self.valid_count, score, rejections)
 
 
 class Placer:

@@ -131,9 +131,9 @@ def _select_target(spec: RequestSpec, host_states: Mapping[HostName, HostState])
     removed: dict[int, tuple[int, FilterResult]] = {}
     if spec.source is not None and spec.source in host_states and spec.source != spec.target:
         removed[source_at] = (1, filters[source_at](host_states[spec.source], spec))
-    others = [n for n in host_states if n != spec.target and n != spec.source]
-    if others:
-        removed[target_at] = (len(others), filters[target_at](host_states[min(others)], spec))
+    count, first = _others(host_states, spec)
+    if first is not None:
+        removed[target_at] = (count, filters[target_at](host_states[first], spec))
     passed: list[HostState] = []
     if spec.target is not None and spec.target in host_states:
         target = host_states[spec.target]
@@ -147,3 +147,21 @@ def _select_target(spec: RequestSpec, host_states: Mapping[HostName, HostState])
         return no_valid_host(spec, host_states, rejections)
     best, score = weigh(passed, spec)[0]
     return chosen(best.name, 1, score, rejections)
+
+
+def _others(
+    host_states: Mapping[HostName, HostState], spec: RequestSpec
+) -> tuple[int, HostName | None]:
+    """How many hosts are neither the target nor the source, and the first of them by name;
+    read off the names' order when the mapping keeps one (``sorted_names``), not by a scan."""
+    ordered = getattr(host_states, "sorted_names", None)
+    if ordered is None:
+        others = [n for n in host_states if n != spec.target and n != spec.source]
+        return len(others), (min(others) if others else None)
+    names: Sequence[HostName] = ordered()
+    target_in = spec.target is not None and spec.target in host_states
+    source_in = (
+        spec.source is not None and spec.source != spec.target and spec.source in host_states
+    )
+    first = next((n for n in names if n != spec.target and n != spec.source), None)
+    return len(names) - target_in - source_in, first

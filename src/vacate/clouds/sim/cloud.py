@@ -13,41 +13,33 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
+from vacate.clouds.sim import timeline
 from vacate.clouds.sim import transfer as tr
+from vacate.clouds.sim.model import instance_table, sorted_hosts
+from vacate.clouds.sim.moves import COLD_STATES, LIVE_STATES, Moves
 from vacate.clouds.sim.params import ModelParams
-from vacate.clouds.sim.stale import is_stale, stale_copy
+from vacate.clouds.sim.simops import Simulation
 from vacate.clouds.sim.state import ClockAnchor, SimState, StateHolder
-from vacate.domain.errors import Conflict, NotFound, PermanentError
+from vacate.domain.errors import Conflict, NotFound
 from vacate.domain.model import (
-    COLD_MIGRATABLE,
-    GIB,
-    LIVE_MIGRATABLE,
-    MIB,
-    Flavor,
     Host,
-    HostName,
     Instance,
     InstanceId,
     MigrationId,
     PowerState,
     ServerGroup,
-    ServiceState,
     ServiceStatus,
     VmState,
-    Workload,
 )
-from vacate.planning.filters import RequestSpec, group_hosts
-from vacate.planning.hoststate import HostState, build_host_states
-from vacate.planning.scheduler import select_destination
-from vacate.ports.cloud import CloudCapabilities, Migration, MigrationKind, MigrationStatus
+from vacate.ports.cloud import CloudCapabilities, Migration, MigrationStatus
 
-LIVE_STATES = LIVE_MIGRATABLE  # Nova's rules, shared with the policy table
+__all__ = ["COLD_STATES", "LIVE_STATES", "SimClock", "SimCloud"]
+
 #: Granularity of a virtual-time sleep that wakes when a migration ends.
 WAKE_STEP_S = 0.25
-COLD_STATES = COLD_MIGRATABLE
 
 
-class SimCloud:
+class SimCloud(Moves, Simulation):
     """A cloud of simulated hypervisors; see the module docstring."""
 
     def __init__(
@@ -136,60 +128,15 @@ class SimCloud:
         return self._now
 
     def _advance(self, state: SimState, to: float) -> None:
-        due = sorted((at, host) for host, at in state.host_deaths.items() if at <= to)
-        for at, host in due:
-            self._step(state, max(state.now, at))
-            self._kill_host(state, host)
-            del state.host_deaths[host]
-        self._step(state, to)
+        timeline.advance(state, to, self._params, self._ended)
 
-    def _step(self, state: SimState, to: float) -> None:
-        if to <= state.now:
-            return
-        active = [t for t in state.transfers.values() if not MigrationStatus(t.status).is_terminal]
-        ends = {name for t in active for name in (t.source, t.dest) if name in state.hosts}
-        nic = {name: state.hosts[name].nic_bytes_per_s for name in ends}  # not every host's
-        tr.advance(
-            active, nic, state.now, to, self._params, on_finish=lambda t: self._on_finish(state, t)
-        )
-        state.now = to
-
-    def _on_finish(self, state: SimState, t: tr.Transfer) -> None:
+    def _ended(self, t: tr.Transfer) -> None:
         self._finishes += 1
-        inst = state.instances.get(t.instance_id)
-        if inst is None:
-            return
-        status = MigrationStatus(t.status)
-        if status is MigrationStatus.COMPLETED:
-            inst = replace(inst, host=HostName(t.dest or t.source), task_state=None)
-        elif status is MigrationStatus.FINISHED:  # cold: resized on the destination
-            inst = replace(
-                inst, host=HostName(t.dest or t.source), vm_state=VmState.RESIZED, task_state=None
-            )
-        elif t.postcopy:  # a post-copy that failed has lost the guest
-            inst = replace(inst, vm_state=VmState.ERROR, task_state=None)
-        else:
-            inst = replace(inst, task_state=None)
-        state.instances[inst.id] = inst
-
-    def _kill_host(self, state: SimState, name: str) -> None:
-        host = state.hosts.get(name)
-        if host is None:
-            return
-        state.hosts[name] = replace(host, state=ServiceState.DOWN)
-        for t in state.transfers.values():
-            if MigrationStatus(t.status).is_terminal or name not in (t.source, t.dest):
-                continue
-            if t.kind == MigrationKind.EVACUATION.value and t.source == name:
-                continue  # an evacuation rebuilds elsewhere: it never needed the source
-            side = "destination" if t.dest == name else "source"
-            tr.fail(t, state.now, f"{side} host {name} died during the migration")
-            self._on_finish(state, t)
 
     # --------------------------------------------------------------- reading
     def list_hosts(self) -> list[Host]:
         with self.session() as s:
-            return sorted(s.hosts.values(), key=lambda h: h.name)
+            return sorted_hosts(s)
 
     def get_host(self, name: str) -> Host:
         with self.session() as s:
@@ -197,10 +144,10 @@ class SimCloud:
 
     def list_instances(self, host: str | None = None) -> list[Instance]:
         with self.session() as s:
-            if host is not None:
-                s.host(host)
-            found = [i for i in s.instances.values() if host is None or i.host == host]
-            return sorted(found, key=lambda i: (i.name, i.id))
+            if host is None:
+                return instance_table(s).listed()
+            s.host(host)
+            return instance_table(s).on(host)
 
     def get_instance(self, instance_id: InstanceId) -> Instance:
         with self.session() as s:
@@ -248,156 +195,6 @@ class SimCloud:
             h = s.host(host)
             s.hosts[host] = replace(h, forced_down=down)
 
-    # ------------------------------------------------------------------ moves
-    @staticmethod
-    def _inflight(state: SimState) -> dict[InstanceId, HostName]:
-        return {
-            InstanceId(t.instance_id): HostName(t.dest or t.source)
-            for t in state.transfers.values()
-            if not MigrationStatus(t.status).is_terminal and t.status != MigrationStatus.FINISHED
-        }
-
-    def _host_states(self, state: SimState, only: str | None = None) -> dict[HostName, HostState]:
-        """Usage as the cloud's scheduler sees it: in-flight moves hold room on the destination."""
-        hosts = state.hosts.values() if only is None else [state.hosts[only]]
-        return build_host_states(
-            hosts, state.instances.values(), {}, inflight=self._inflight(state)
-        )
-
-    def _place(self, state: SimState, inst: Instance, source: str | None, dest: str | None) -> str:
-        spec = RequestSpec(
-            instance=inst,
-            groups=dict(state.groups),
-            source=HostName(source) if source else None,
-            az=None,
-            target=HostName(dest) if dest else None,
-            target_requested=False,  # the destination asked for, not an operator's --target
-            group_hosts=group_hosts(
-                inst,
-                state.instances.values(),
-                source=HostName(source) if source else None,
-                inflight=self._inflight(state),
-            ),
-        )
-        if dest is not None and dest in state.hosts:  # a fit on the target is the answer
-            quick = select_destination(spec, self._host_states(state, only=dest))
-            if quick.host is not None:
-                return quick.host
-        placement = select_destination(spec, self._host_states(state))
-        if placement.host is None:
-            raise Conflict(placement.reason)
-        return placement.host
-
-    def _check_movable(
-        self, state: SimState, inst: Instance, allowed: tuple[VmState, ...], verb: str
-    ) -> str:
-        if inst.is_gone:
-            raise Conflict(f"instance {inst.name} is {inst.vm_state.value}: nothing to {verb}")
-        if inst.vm_state not in allowed:
-            raise Conflict(
-                f"cannot {verb} instance {inst.name} while it is {inst.vm_state.value} "
-                f"(allowed: {', '.join(s.value for s in allowed)})"
-            )
-        if inst.task_state is not None:
-            raise Conflict(f"instance {inst.name} is busy: task_state {inst.task_state!r}")
-        if inst.host is None:
-            raise Conflict(f"instance {inst.name} has no host")
-        source = state.host(inst.host)
-        if not source.is_up:
-            raise Conflict(f"source host {source.name} is down: evacuate instead")
-        return inst.host
-
-    def _failure_fraction(self, state: SimState, instance_id: str) -> float | None:
-        entry = state.failing_migrations.get(instance_id)
-        if entry is None:
-            return None
-        count, fraction = entry
-        if count <= 1:
-            del state.failing_migrations[instance_id]
-        else:
-            state.failing_migrations[instance_id] = (count - 1, fraction)
-        return fraction
-
-    def live_migrate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:
-        with self.session() as s:
-            inst = s.instance(instance_id)
-            source = self._check_movable(s, inst, LIVE_STATES, "live-migrate")
-            target = self._place(s, inst, source, dest)
-            w = inst.workload or default_workload(inst.flavor)
-            t = tr.new_live(
-                id=s.new_id("mig"),
-                instance_id=inst.id,
-                source=source,
-                dest=target,
-                now=s.now,
-                workload=w,
-                params=self._params,
-                fail_at_fraction=self._failure_fraction(s, inst.id),
-            )
-            s.transfers[t.id] = t
-            s.instances[inst.id] = replace(inst, task_state="migrating")
-            return MigrationId(t.id)
-
-    def cold_migrate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:
-        with self.session() as s:
-            inst = s.instance(instance_id)
-            source = self._check_movable(s, inst, COLD_STATES, "cold-migrate")
-            target = self._place(s, inst, source, dest)
-            t = tr.new_cold(
-                id=s.new_id("mig"),
-                instance_id=inst.id,
-                source=source,
-                dest=target,
-                now=s.now,
-                cold_bytes=cold_bytes(inst),
-                params=self._params,
-                fail_at_fraction=self._failure_fraction(s, inst.id),
-            )
-            s.transfers[t.id] = t
-            s.instances[inst.id] = replace(inst, task_state="resize_migrating")
-            return MigrationId(t.id)
-
-    def confirm_resize(self, instance_id: InstanceId) -> None:
-        with self.session() as s:
-            inst = s.instance(instance_id)
-            if inst.vm_state is not VmState.RESIZED:
-                raise Conflict(f"instance {inst.name} is {inst.vm_state.value}, not resized")
-            for t in s.transfers.values():
-                if t.instance_id == instance_id and t.status == MigrationStatus.FINISHED:
-                    t.status = MigrationStatus.COMPLETED.value
-                    t.finished_at = s.now
-            was_running = inst.power_state is PowerState.RUNNING
-            s.instances[inst.id] = replace(
-                inst, vm_state=VmState.ACTIVE if was_running else VmState.STOPPED
-            )
-
-    def evacuate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:
-        with self.session() as s:
-            inst = s.instance(instance_id)
-            if inst.host is None:
-                raise Conflict(f"instance {inst.name} has no host")
-            source = s.host(inst.host)
-            if source.is_up:
-                raise Conflict(
-                    f"host {source.name} is up: evacuation needs it down (or forced down)"
-                )
-            target = self._place(s, inst, inst.host, dest)
-            t = tr.new_evacuation(
-                id=s.new_id("mig"),
-                instance_id=inst.id,
-                source=inst.host,
-                dest=target,
-                now=s.now,
-                params=self._params,
-            )
-            s.transfers[t.id] = t
-            if source.state is ServiceState.UP:
-                # Forced down but alive: its copy of the guest keeps running there.
-                stale = stale_copy(inst)
-                s.instances[stale.id] = stale
-            s.instances[inst.id] = replace(inst, task_state="rebuilding")
-            return MigrationId(t.id)
-
     # ------------------------------------------------------- power (host down)
     def mark_stopped(self, instance_id: InstanceId) -> bool:
         """Write the record only (like Nova's reset-state): a host that is still up keeps
@@ -441,7 +238,7 @@ class SimCloud:
             except ValueError as exc:
                 raise Conflict(str(exc)) from None
             if MigrationStatus(t.status).is_terminal:
-                self._on_finish(s, t)
+                timeline.finish(s, t, self._ended)
 
     def set_downtime_limit(self, migration_id: MigrationId, milliseconds: float) -> None:
         self._control(migration_id, lambda t, now: tr.set_downtime_limit(t, milliseconds))
@@ -457,73 +254,6 @@ class SimCloud:
 
     def abort_migration(self, migration_id: MigrationId) -> None:
         self._control(migration_id, tr.abort)
-
-    # ------------------------------------------------------------ simulation
-    def boot(self, name: str, flavor: Flavor, *, project: str = "demo") -> Instance:
-        """Boot through the cloud's own scheduler: never on a disabled, down or full host."""
-        with self.session() as s:
-            new_id = InstanceId(s.new_id("inst"))
-            draft = Instance(
-                id=new_id,
-                name=name,
-                project=project,
-                flavor=flavor,
-                vm_state=VmState.ACTIVE,
-                power_state=PowerState.RUNNING,
-                host=None,
-                addresses=(f"10.{(s.next_id // 250) % 250}.{s.next_id % 250}.10",),
-                workload=default_workload(flavor),
-            )
-            spec = RequestSpec(
-                instance=draft,
-                groups=dict(s.groups),
-                source=None,
-                az=None,
-                target=None,
-                group_hosts={},
-            )
-            placement = select_destination(spec, self._host_states(s))
-            if placement.host is None:
-                raise PermanentError(placement.reason)
-            inst = replace(draft, host=placement.host, az=s.hosts[placement.host].az)
-            s.instances[inst.id] = inst
-            return inst
-
-    def inject_migration_failure(
-        self, instance_id: InstanceId, *, count: int = 1, at_fraction: float = 0.5
-    ) -> None:
-        """The next ``count`` migrations of this instance fail after ``at_fraction`` of bytes."""
-        with self.session() as s:
-            s.instance(instance_id)
-            s.failing_migrations[instance_id] = (count, at_fraction)
-
-    def delete_instance(self, instance_id: InstanceId) -> None:
-        """Its owner deletes the instance: gone at once, with its migrations (as Nova answers
-        404 for both)."""
-        with self.session() as s:
-            s.instance(instance_id)
-            del s.instances[instance_id]
-            for mid in [m for m, t in s.transfers.items() if t.instance_id == instance_id]:
-                del s.transfers[mid]
-
-    def revive_host(self, host: str, *, clean: bool = True) -> Host:
-        """The host's compute service reports up again. ``clean`` is what Nova's compute does
-        when it starts: it destroys its copies of the guests evacuated from it; without it
-        (a host that was never really off) those stale copies keep running."""
-        with self.session() as s:
-            h = s.host(host)
-            s.host_deaths.pop(host, None)
-            s.hosts[host] = replace(h, state=ServiceState.UP)
-            if clean:
-                for stale in [i for i in s.instances.values() if is_stale(i) and i.host == host]:
-                    del s.instances[stale.id]
-            return s.hosts[host]
-
-    def schedule_host_death(self, host: str, *, after_s: float = 0.0) -> None:
-        """The host dies ``after_s`` simulated seconds from now (its migrations fail)."""
-        with self.session() as s:
-            s.host(host)
-            s.host_deaths[host] = s.now + after_s
 
 
 class SimClock:
@@ -541,14 +271,3 @@ class SimClock:
             self._cloud.advance_by(seconds, wake_on_change=True)
         else:
             time.sleep(max(0.0, seconds) / speed)
-
-
-def default_workload(flavor: Flavor) -> Workload:
-    """A calm guest: a quarter of its RAM touched, a slow dirty rate."""
-    ram = flavor.ram_mb * MIB
-    return Workload(touched_bytes=0.25 * ram, dirty_rate=20 * MIB, wss_bytes=0.05 * ram + 16 * MIB)
-
-
-def cold_bytes(inst: Instance) -> float:
-    """What a cold migration copies: the used part of the root disk (a tenth, at least 1 GiB)."""
-    return max(1.0 * GIB, 0.1 * inst.flavor.disk_gb * GIB)

@@ -89,12 +89,23 @@ def flavor_to_dict(flavor: Flavor) -> dict[str, Any]:
 
 
 def flavor_from_dict(d: dict[str, Any]) -> Flavor:
-    return Flavor(
-        name=str(d["name"]),
-        vcpus=int(d["vcpus"]),
-        ram_mb=int(d["ram_mb"]),
-        disk_gb=int(d["disk_gb"]),
-    )
+    # A cloud has many instances and few flavors: equal flavors decode to one shared value.
+    key = (d["name"], d["vcpus"], d["ram_mb"], d["disk_gb"])
+    found = _FLAVORS.get(key)
+    if found is None:
+        if len(_FLAVORS) >= _MAX_FLAVORS:
+            _FLAVORS.clear()
+        found = _FLAVORS[key] = Flavor(
+            name=str(d["name"]),
+            vcpus=int(d["vcpus"]),
+            ram_mb=int(d["ram_mb"]),
+            disk_gb=int(d["disk_gb"]),
+        )
+    return found
+
+
+_FLAVORS: dict[tuple[Any, ...], Flavor] = {}
+_MAX_FLAVORS = 4096
 
 
 def instance_to_dict(inst: Instance) -> dict[str, Any]:
@@ -125,20 +136,24 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
 
 def instance_from_dict(d: dict[str, Any]) -> Instance:
     w = d.get("workload")
-    return Instance(
+    metadata = d.get("metadata")
+    # Built field by field (a frozen dataclass's __init__ sets each field through
+    # ``object.__setattr__``, which dominates loading a cloud of many instances); the values
+    # are exactly what ``Instance(...)`` would hold.
+    inst: Instance = object.__new__(Instance)
+    inst.__dict__.update(
         id=InstanceId(d["id"]),
         name=str(d["name"]),
         project=str(d.get("project", "demo")),
         flavor=flavor_from_dict(d["flavor"]),
         vm_state=_VM_STATE(d.get("vm_state", "active")),
         power_state=_POWER_STATE(d.get("power_state", "running")),
-        task_state=d.get("task_state"),
         host=HostName(d["host"]) if d.get("host") else None,
+        task_state=d.get("task_state"),
         server_groups=tuple(GroupId(g) for g in d.get("server_groups", ())),
         addresses=tuple(d.get("addresses", ())),
         locked=bool(d.get("locked", False)),
         az=d.get("az"),
-        metadata=tuple(sorted((str(k), str(v)) for k, v in (d.get("metadata") or {}).items())),
         workload=None
         if w is None
         else Workload(
@@ -146,7 +161,10 @@ def instance_from_dict(d: dict[str, Any]) -> Instance:
             dirty_rate=float(w["dirty_rate"]),
             wss_bytes=float(w["wss_bytes"]),
         ),
+        host_status=None,
+        metadata=tuple(sorted((str(k), str(v)) for k, v in metadata.items())) if metadata else (),
     )
+    return inst
 
 
 def group_to_dict(group: ServerGroup) -> dict[str, Any]:

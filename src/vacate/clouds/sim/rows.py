@@ -21,7 +21,7 @@ from vacate.clouds.sim.codec import (
     instance_from_dict,
     instance_to_dict,
 )
-from vacate.clouds.sim.tracked import TrackedDict
+from vacate.clouds.sim.tracked import InstanceTable, TrackedDict
 from vacate.clouds.sim.transfer import Transfer
 
 #: Version 1 was one JSON document; version 2 is this database.
@@ -56,7 +56,8 @@ def read_table(db: sqlite3.Connection, table: str) -> TrackedDict[Any, Any]:
     docs = [doc for (doc,) in db.execute(f"SELECT doc FROM {table}")]
     records = (decode(d) for d in json.loads("[" + ",".join(docs) + "]"))  # one parse, not N
     key = "name" if table == "hosts" else "id"
-    return TrackedDict({getattr(r, key): r for r in records})
+    found = {getattr(r, key): r for r in records}
+    return InstanceTable(found) if table == "instances" else TrackedDict(found)
 
 
 def write_rows(
