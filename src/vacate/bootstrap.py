@@ -70,9 +70,10 @@ def _fencer(settings: Settings) -> Fencer:
     host-down report then waits for an operator's ``--fenced``)."""
     try:
         from vacate.fencing import open_fencer  # type: ignore[import-not-found,unused-ignore]
+
+        fencer: Fencer = open_fencer(settings)  # imports the Redfish package if it needs it
     except ImportError:
         return NoFencer()
-    fencer: Fencer = open_fencer(settings)
     return fencer
 
 
