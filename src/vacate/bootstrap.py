@@ -2,6 +2,8 @@
 
 The backend is chosen here and only here, from the settings: ``simulated`` (the built-in
 cloud, with its own clock and its extra controls) or ``openstack`` (a real cloud, wall time).
+The backends and the store (SQLAlchemy, Alembic) are imported by ``build``: importing this
+module (for ``App``) loads neither.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from vacate.ports.clock import Clock
 from vacate.ports.cloud import Cloud
 from vacate.ports.fence import Fencer, NoFencer
 from vacate.ports.simulator import SimulatorControls
-from vacate.store import open_store
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,10 @@ def _fencer(settings: Settings) -> Fencer:
     host-down report then waits for an operator's ``--fenced``)."""
     try:
         from vacate.fencing import open_fencer  # type: ignore[import-not-found,unused-ignore]
+
+        fencer: Fencer = open_fencer(settings)  # imports the Redfish package if it needs it
     except ImportError:
         return NoFencer()
-    fencer: Fencer = open_fencer(settings)
     return fencer
 
 
@@ -84,6 +86,8 @@ def build(
     """``need_cloud=False`` for the commands that make the simulated cloud or use only the
     database (``sim init``, tokens); every other command needs the cloud, and is refused before
     anything is created (no database, no home) when there is none."""
+    from vacate.store import open_store
+
     settings = settings or load_settings()
     legacy = settings.sim_path.with_suffix(".json")  # an older Vacate's file, migrated on use
     if (

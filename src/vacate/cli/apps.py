@@ -1,21 +1,26 @@
 """The command tree, the consoles and what every command shares: the output format, the client
-(this machine, or a server with ``--url``), the actor."""
+(this machine, or a server with ``--url``), the actor.
+
+Importing this (and the command modules) costs Typer and Rich only: the database, the clouds,
+the engine and the server are imported by the commands that use them, when they run, so
+``vacate --help`` and a command's start do not pay for them.
+"""
 
 from __future__ import annotations
 
 import json
-import socket
 import sys
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from vacate import bootstrap
-from vacate.client.base import Client
-from vacate.config import ClientSettings, load_client_settings
-from vacate.domain.actors import Actor, Role
+if TYPE_CHECKING:
+    from vacate import bootstrap
+    from vacate.client.base import Client
+    from vacate.config import ClientSettings
+    from vacate.domain.actors import Actor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT, EXIT_SETUP = 0, 1, 2, 3, 4, 5
 #: The server refused the token (missing, unknown, expired, revoked) or its role (a reader).
@@ -99,6 +104,8 @@ def _root(
     ] = None,
 ) -> None:
     """Take compute hosts out of service without hurting the instances on them."""
+    from vacate.config import load_client_settings
+
     SESSION.url_option = url
     settings = load_client_settings(url_option=url, read_token=False)  # a bad file: exit 5
     why = LOCAL_ONLY.get(ctx.invoked_subcommand or "")
@@ -111,6 +118,8 @@ def _root(
 
 def client_settings() -> ClientSettings:
     """The server (and its token) chosen for this invocation; read once."""
+    from vacate.config import load_client_settings
+
     if SESSION.client is None:
         SESSION.client = load_client_settings(url_option=SESSION.url_option)
     return SESSION.client
@@ -131,12 +140,17 @@ def open_client() -> Client:
 
 def open_app() -> bootstrap.App:
     """This machine's database and cloud (local-only commands, and the local client)."""
+    from vacate import bootstrap
+
     return bootstrap.build()
 
 
 def cli_actor() -> Actor:
     """The person at the terminal: the CLI acts as an admin of the local database."""
     import getpass
+    import socket
+
+    from vacate.domain.actors import Actor, Role
 
     try:
         name = getpass.getuser()

@@ -7,13 +7,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from vacate.api.tokens import parse_duration
 from vacate.cli.apps import Format, FormatOpt, app, console, emit_json, open_client
-from vacate.cli.render import safe
-from vacate.client import decode
-from vacate.ports.auth import AuditQuery
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit log of the API.")
 app.add_typer(audit_app, name="audit")
@@ -39,6 +34,13 @@ def audit_list(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Who did what, newest first."""
+    from rich.table import Table
+
+    from vacate.api.tokens import parse_duration
+    from vacate.cli.render import safe
+    from vacate.client import decode
+    from vacate.ports.auth import AuditQuery
+
     query = AuditQuery(
         actor=actor,
         action=action,

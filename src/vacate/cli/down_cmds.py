@@ -3,7 +3,7 @@ the simulated cloud's `vacate sim revive-host` (a failed host coming back)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -22,9 +22,9 @@ from vacate.cli.apps import (
 )
 from vacate.cli.options import WaitOpt, check_reason
 from vacate.cli.running import finish, report, say
-from vacate.client import decode
-from vacate.client.base import Client, Doc
-from vacate.engine import hostdown
+
+if TYPE_CHECKING:
+    from vacate.client.base import Client, Doc
 
 FencedOpt = Annotated[
     bool,
@@ -51,6 +51,9 @@ class _Parked(Exception):
 
 
 def _stop_at_gate(doc: Doc) -> None:
+    from vacate.client import decode
+    from vacate.engine import hostdown
+
     if hostdown.parked(decode.job(doc)):
         raise _Parked(doc)
 

@@ -1,13 +1,17 @@
-"""Hosts: list, show, maintenance, migrate instances, plan, and `nova host-update` habits."""
+"""Hosts: list, show, maintenance, migrate instances, plan, and `nova host-update` habits.
+
+The tables and decoders are imported by the commands that print them: registering the commands
+(``vacate --help``) does not load them.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vacate.cli import down_cmds, render
+from vacate.cli import down_cmds
 from vacate.cli.apps import (
     EXIT_FAILED,
     EXIT_OK,
@@ -41,15 +45,19 @@ from vacate.cli.options import (
     job_options,
 )
 from vacate.cli.running import exit_code, finish, say
-from vacate.client import decode
-from vacate.client.base import Client
 from vacate.domain.jobs import JobOptions
+
+if TYPE_CHECKING:
+    from vacate.client.base import Client
 
 
 # ------------------------------------------------------------------- hosts
 @host_app.command("list")
 def host_list(fmt: FormatOpt = Format.TABLE) -> None:
     """Every host with its service, maintenance state and usage."""
+    from vacate.cli import render
+    from vacate.client import decode
+
     hosts = open_client().hosts()
     if fmt is Format.JSON:
         emit_json(hosts)
@@ -60,6 +68,9 @@ def host_list(fmt: FormatOpt = Format.TABLE) -> None:
 @host_app.command("show")
 def host_show(host: str, fmt: FormatOpt = Format.TABLE) -> None:
     """One host, its instances and its recent jobs."""
+    from vacate.cli import render
+    from vacate.client import decode
+
     client = open_client()
     data = client.host(host)
     if fmt is Format.JSON:
@@ -196,6 +207,9 @@ def migrate_instances(
 
 
 def print_plan(client: Client, host: str, opts: JobOptions, fmt: Format) -> None:
+    from vacate.cli import render
+    from vacate.client import decode
+
     plan = client.plan(host, opts)
     if fmt is Format.JSON:
         emit_json(plan)

@@ -1,13 +1,12 @@
-"""Instances, jobs and the worker."""
+"""Instances, jobs and the worker (the tables and the engine are imported when a command runs)."""
 
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vacate.cli import render
 from vacate.cli.apps import (
     Format,
     FormatOpt,
@@ -21,10 +20,10 @@ from vacate.cli.apps import (
     open_client,
 )
 from vacate.cli.running import follow, report
-from vacate.client import decode
-from vacate.client.base import Client
 from vacate.domain.jobs import JobStatus
-from vacate.engine.runner import run_until_idle
+
+if TYPE_CHECKING:
+    from vacate.client.base import Client
 
 
 # --------------------------------------------------------------- instances
@@ -34,6 +33,9 @@ def instance_list(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Instances, optionally of one host."""
+    from vacate.cli import render
+    from vacate.client import decode
+
     client = open_client()
     instances = client.instances(host)  # an unknown host is an error, not "none"
     if fmt is Format.JSON:
@@ -47,6 +49,9 @@ def instance_list(
 def instance_show(instance_id: str, fmt: FormatOpt = Format.TABLE) -> None:
     """One instance (by id, or by its exact name if only one has it): where it is, its state,
     flavor, groups and addresses, and its moves."""
+    from vacate.cli import render
+    from vacate.client import decode
+
     client = open_client()
     data = client.instance(instance_id)
     if fmt is Format.JSON:
@@ -72,6 +77,9 @@ def job_list(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Recent jobs, newest first."""
+    from vacate.cli import render
+    from vacate.client import decode
+
     jobs = open_client().jobs(host=host, status=status, limit=limit)
     if fmt is Format.JSON:
         emit_json(jobs)
@@ -86,6 +94,9 @@ def job_show(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """A job with every instance's result (and, with --events, everything that happened)."""
+    from vacate.cli import render
+    from vacate.client import decode
+
     client = open_client()
     data = client.job(job_id)
     if events:
@@ -127,6 +138,8 @@ def worker(
     ] = False,
 ) -> None:
     """Run queued jobs (and take over jobs whose worker died)."""
+    from vacate.engine.runner import run_until_idle
+
     a = open_app()
     while True:
         for job in run_until_idle(a.ctx, wait_for_held=until_idle):

@@ -8,7 +8,6 @@ import typer
 
 from vacate.domain.jobs import JobOptions, Method, Placement
 from vacate.domain.model import HostName
-from vacate.planning.policy import parse_state_policy
 
 # ------------------------------------------------------------------ options
 #: The most moves at once any limit may ask for (the API's bound too): more is a typo.
@@ -21,6 +20,8 @@ MAX_DOWNTIME_MS = 60_000.0
 def parse_policy(values: list[str], *, allow_locked: bool = False) -> tuple[tuple[str, str], ...]:
     """``STATE=ACTION`` pairs, checked against the policy table itself (what the plan suggests
     is exactly what is accepted)."""
+    from vacate.planning.policy import parse_state_policy
+
     pairs = []
     for value in values:
         state, sep, action = value.partition("=")

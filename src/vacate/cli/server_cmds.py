@@ -2,31 +2,26 @@
 line (``vacate audit list`` is in ``vacate.cli.audit_cmds``). ``register(app)`` adds them to the
 main Typer app. ``serve``'s options default to the configuration file's ``[server]`` keys.
 
-The server's libraries (FastAPI, uvicorn) are imported by ``serve`` only: every other command
-of the CLI starts without paying for them.
+The server's libraries (FastAPI, uvicorn) are imported by ``serve`` only, and the database by
+the token commands when they run: every other command of the CLI, and ``--help``, starts without
+paying for them.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
-import socket
 import sys
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from vacate import bootstrap
-from vacate.api.tokens import make_token, parse_duration
-from vacate.domain.actors import Role
-from vacate.ports.auth import AuthStore, NewAuditEntry, StoredToken
-from vacate.store.auth import auth_store_for
+if TYPE_CHECKING:
+    from vacate.ports.auth import AuthStore, StoredToken
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
@@ -58,10 +53,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _auth() -> AuthStore:
+    from vacate import bootstrap
+    from vacate.store.auth import auth_store_for
+
     return auth_store_for(bootstrap.build(need_cloud=False).ctx.store)
 
 
 def _me() -> tuple[str, str]:
+    import getpass
+    import socket
+
     try:
         name = getpass.getuser()
     except Exception:
@@ -81,6 +82,9 @@ def _json(data: Any) -> None:
 
 def _note(auth: AuthStore, action: str, detail: str) -> None:
     """The CLI's token commands are actions too: they go in the audit log."""
+    from vacate.domain.actors import Role
+    from vacate.ports.auth import NewAuditEntry
+
     name, origin = _me()
     auth.record(
         NewAuditEntry(
@@ -164,6 +168,9 @@ def token_create(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Make a token and print it once: only its hash is kept."""
+    from vacate.api.tokens import make_token, parse_duration
+    from vacate.domain.actors import Role
+
     lifetime = parse_duration(expires) if expires else None
     auth = _auth()
     made = make_token(
@@ -205,6 +212,8 @@ def _token_dict(token: StoredToken) -> dict[str, Any]:
 @token_app.command("list")
 def token_list(fmt: FormatOpt = Format.TABLE) -> None:
     """Every token ever made, with its state; never the token itself."""
+    from rich.table import Table
+
     tokens = _auth().list_tokens()
     if fmt is Format.JSON:
         _json([_token_dict(t) for t in tokens])

@@ -1,4 +1,4 @@
-"""The built-in simulated cloud, and the demo."""
+"""The built-in simulated cloud, and the demo (the cloud's code is imported when one runs)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vacate import bootstrap
-from vacate.cli import render
 from vacate.cli.apps import (
     Format,
     FormatOpt,
@@ -20,17 +18,8 @@ from vacate.cli.apps import (
     open_app,
     sim_app,
 )
-from vacate.cli.demo import run_demo
-from vacate.clouds.sim import generate
-from vacate.clouds.sim.generate import FLAVORS
-from vacate.clouds.sim.state import FileState
-from vacate.config import load_settings
 from vacate.domain.errors import Conflict
 from vacate.domain.model import InstanceId
-from vacate.engine.views import group_names
-from vacate.serialize import (
-    instance_to_dict,
-)
 
 
 # --------------------------------------------------------------------- sim
@@ -60,6 +49,11 @@ def sim_init(
 
     The cloud's clock starts at the wall time of ``sim init``: job and event times read as
     dates, and simulated time runs on from there (at ``VACATE_SIM_SPEED``)."""
+    from vacate import bootstrap
+    from vacate.clouds.sim import generate
+    from vacate.clouds.sim.state import FileState
+    from vacate.config import load_settings
+
     if hosts < 2:
         raise typer.BadParameter("at least 2 hosts", param_hint="--hosts")
     if instances < 0:
@@ -111,6 +105,11 @@ def sim_boot(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Boot instances through the cloud's scheduler (never onto a disabled or down host)."""
+    from vacate.cli import render
+    from vacate.clouds.sim.generate import FLAVORS
+    from vacate.engine.views import group_names
+    from vacate.serialize import instance_to_dict
+
     if flavor not in FLAVORS:
         raise typer.BadParameter(
             f"unknown flavor {flavor!r}; known: {', '.join(FLAVORS)}", param_hint="--flavor"
@@ -162,4 +161,6 @@ def sim_kill_host(
 @app.command("demo")
 def demo() -> None:
     """Build a simulated cloud, drain its busiest host, show the results, and bring it back."""
+    from vacate.cli.demo import run_demo
+
     raise typer.Exit(run_demo(console))
