@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/drain.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/hostdown.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
