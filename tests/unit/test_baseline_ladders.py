@@ -79,12 +79,13 @@ def test_without_the_control_a_planned_approach_is_left_to_the_ladder() -> None:
 
 
 def test_a_planned_downtime_limit_is_set_first_and_only_to_lower_the_limit() -> None:
-    step = planned_step(progress(6.0), plan(Approach.PRE_COPY, 110.0), [], ALL)
+    step = planned_step(progress(6.0), plan(Approach.PRE_COPY), [], ALL, downtime_limit_ms=110.0)
     assert step is not None and step[0] is Action.SET_DOWNTIME and "110 ms" in step[1]
     set_once = [EscalationStep(action=Action.SET_DOWNTIME.value, at=6.0)]
-    assert planned_step(progress(8.0), plan(Approach.PRE_COPY, 110.0), set_once, ALL) is None
+    again = planned_step(progress(8.0), None, set_once, ALL, downtime_limit_ms=110.0)
+    assert again is None
     # Above the backend's current limit (300 ms) it would lengthen the pause: left alone.
-    assert planned_step(progress(6.0), plan(Approach.PRE_COPY, 400.0), [], ALL) is None
+    assert planned_step(progress(6.0), None, [], ALL, downtime_limit_ms=400.0) is None
 
 
 def test_nova_tuned_switches_when_a_pass_after_the_second_shrinks_by_under_ten_percent() -> None:

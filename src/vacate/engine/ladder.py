@@ -19,6 +19,7 @@ from vacate.planning.escalation import (
     next_step,
     planned_step,
 )
+from vacate.planning.schedule import limit_within
 from vacate.ports.cloud import Migration, MigrationStatus
 
 
@@ -138,7 +139,8 @@ def _send_pending(book: Book, tick: Tick, task: Task, migration: Migration) -> b
 
 def planned_limit_ms(task: Task, opts: JobOptions) -> float | None:
     """The downtime limit a migration starts with: the schedule's, within ``--max-downtime``."""
-    limits = [opts.max_downtime_ms]
+    ceiling = opts.max_downtime_ms
+    limits = [None if ceiling is None else limit_within(ceiling / 1000) * 1000]
     limits.append(task.prediction.downtime_limit_ms if task.prediction is not None else None)
     found = [limit for limit in limits if limit is not None]
     return min(found) if found else None
@@ -148,9 +150,8 @@ def ladder_for(tick: Tick, opts: JobOptions) -> LadderPolicy:
     """The ladder with its downtime ceiling held to ``--max-downtime``."""
     if opts.max_downtime_ms is None:
         return tick.ladder
-    return replace(
-        tick.ladder, max_downtime_ms=min(tick.ladder.max_downtime_ms, opts.max_downtime_ms)
-    )
+    ceiling = limit_within(opts.max_downtime_ms / 1000) * 1000
+    return replace(tick.ladder, max_downtime_ms=min(tick.ladder.max_downtime_ms, ceiling))
 
 
 def _send(tick: Tick, action: Action, migration: Migration, task: Task, opts: JobOptions) -> None:

@@ -92,7 +92,9 @@ def _completed(book: Book, tick: Tick, task: Task, migration: Migration) -> None
         progress=1.0,
     )
     method = task.method.value if task.method else "?"
-    steps = f" after {', '.join(s.action for s in task.escalations)}" if task.escalations else ""
+    # The schedule's own downtime setting is not a rescue: only the rungs taken are named.
+    rungs = [s.action for s in task.escalations if s.action != Action.SET_DOWNTIME.value]
+    steps = f" after {', '.join(rungs)}" if rungs else ""
     dt = f", {downtime:.2f} s downtime" if downtime is not None else ""
     book.finish(done, Outcome.MOVED, f"{method}-migrated to {migration.dest}{steps}{dt}", at=end)
 

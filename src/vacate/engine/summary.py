@@ -9,6 +9,7 @@ from vacate.domain.errors import NotFound
 from vacate.domain.jobs import Job, JobKind, Method, Outcome, Verdict
 from vacate.domain.model import VmState
 from vacate.planning.estimate import drain_lower_bound
+from vacate.planning.schedule import LinkModel, cold_copy_bytes
 from vacate.ports.cloud import Cloud
 
 
@@ -61,19 +62,22 @@ _DRAINS = frozenset({JobKind.ENTER_MAINTENANCE, JobKind.MIGRATE_INSTANCES})
 
 
 def lower_bound_for(cloud: Cloud, job: Job) -> float | None:
-    """``max(Σ M_i / B_source, max M_i / B_stream)`` over the live-moved instances of a drain;
-    None for any other job."""
+    """The drain's lower bound (``estimate.drain_lower_bound``: one setup, every live-moved
+    guest's touched bytes and every cold copy once through the source NIC); None for any other
+    job."""
     if job.kind not in _DRAINS:
         return None
-    live = [t for t in job.tasks if t.outcome is Outcome.MOVED and t.method is Method.LIVE]
-    workloads = []
-    for task in live:
+    moved = [t for t in job.tasks if t.outcome is Outcome.MOVED and t.method is not None]
+    workloads, cold = [], []
+    for task in moved:
         try:
-            workload = cloud.get_instance(task.instance_id).workload
+            instance = cloud.get_instance(task.instance_id)
         except NotFound:
             continue
-        if workload is not None:
-            workloads.append(workload)
+        if task.method is Method.COLD:
+            cold.append(cold_copy_bytes(instance.flavor.disk_gb))
+        elif instance.workload is not None:
+            workloads.append(instance.workload)
     try:
         source = cloud.get_host(job.host)
     except NotFound:
@@ -81,7 +85,10 @@ def lower_bound_for(cloud: Cloud, job: Job) -> float | None:
     stream = cloud.capabilities.stream_bytes_per_s or source.nic_bytes_per_s
     if not workloads or source.nic_bytes_per_s <= 0 or not stream:
         return None
-    return drain_lower_bound(workloads, source.nic_bytes_per_s, stream)
+    setup = LinkModel(source_nic_bytes_per_s=source.nic_bytes_per_s).live_setup_s
+    return drain_lower_bound(
+        workloads, source.nic_bytes_per_s, stream, setup_s=setup, cold_bytes=cold
+    )
 
 
 def summarise(job: Job, lower_bound_s: float | None) -> DrainSummary:

@@ -237,8 +237,7 @@ def planned_step(
     ):
         return (
             Action.SET_DOWNTIME,
-            f"planned: {progress.downtime_limit_ms:.0f} → {limit:.0f} ms, the pause it "
-            "would have alone while other streams share the NIC, within --max-downtime",
+            f"planned: downtime limit {progress.downtime_limit_ms:.0f} → {limit:.0f} ms",
         )
     if plan is None:
         return None

@@ -293,7 +293,13 @@ def _scheduled(
     ]
     schedule = schedule_drain(
         moves,
-        LinkModel(source_nic_bytes_per_s=link.nic, stream_cap_bytes_per_s=link.cap),
+        LinkModel(
+            source_nic_bytes_per_s=link.nic,
+            stream_cap_bytes_per_s=link.cap,
+            max_downtime_s=None
+            if options.max_downtime_ms is None
+            else options.max_downtime_ms / 1000,
+        ),
         ScheduleLimits(
             max_streams=min(options.max_parallel, options.max_per_source),
             max_per_destination=options.max_per_destination,

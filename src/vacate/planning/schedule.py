@@ -53,6 +53,8 @@ class LinkModel:
     #: The backend's downtime limit (QEMU's 300 ms).
     downtime_limit_s: float = 0.3
     switchover_s: float = 0.05
+    #: ``--max-downtime``: the longest pause allowed, switch-over included.
+    max_downtime_s: float | None = None
     #: QEMU ``max-postcopy-bandwidth`` (unlimited by default).
     postcopy_cap_bytes_per_s: float = math.inf
 
@@ -93,9 +95,18 @@ def planned_downtime_limit_s(link: LinkModel) -> float:
     by ``cap ÷ NIC``. Among other streams both rates are the NIC's share, and the same limit
     would pause the guest that much longer: the limit is lowered by that ratio.
     """
-    return link.downtime_limit_s * min(
+    alone = link.downtime_limit_s * min(
         1.0, link.stream_cap_bytes_per_s / link.source_nic_bytes_per_s
     )
+    if link.max_downtime_s is None:
+        return alone
+    return min(alone, limit_within(link.max_downtime_s, link.switchover_s))
+
+
+def limit_within(max_downtime_s: float, switchover_s: float = 0.05) -> float:
+    """The downtime limit that keeps a pause under ``max_downtime_s``: the limit bounds the
+    final copy, and the switch-over's own cost comes on top (never under 10 ms)."""
+    return max(0.01, max_downtime_s - switchover_s)
 
 
 def cold_copy_bytes(disk_gb: float) -> float:

@@ -105,3 +105,12 @@ def test_a_scheduled_pre_copy_gets_the_limit_that_pauses_it_as_long_as_alone() -
     assert planned_downtime_limit_s(LINK) < LINK.downtime_limit_s
     slow_nic = LinkModel(source_nic_bytes_per_s=GIB / 2, stream_cap_bytes_per_s=GIB)
     assert planned_downtime_limit_s(slow_nic) == slow_nic.downtime_limit_s
+
+
+def test_max_downtime_holds_the_planned_limit_under_it_less_the_switch_over() -> None:
+    capped = LinkModel(
+        source_nic_bytes_per_s=NIC, stream_cap_bytes_per_s=1 * GIB, max_downtime_s=0.08
+    )
+    assert planned_downtime_limit_s(capped) == 0.08 - capped.switchover_s
+    roomy = LinkModel(source_nic_bytes_per_s=NIC, stream_cap_bytes_per_s=1 * GIB, max_downtime_s=5)
+    assert planned_downtime_limit_s(roomy) == planned_downtime_limit_s(LINK)
