@@ -127,14 +127,22 @@ class CloudSnapshot:
         arriving = [
             inst for inst in map(self._known, into) if inst is not None and inst.host != name
         ]
-        if name not in self._on_host:  # the host's own listing: not a scan of every instance
-            self._on_host[name] = self._cloud.list_instances(name)
         return build_host_states(
             [self.hosts[name]],
-            self._on_host[name] + arriving,
+            self._by_host.get(name, []) + arriving,
             self.maintenance,
             inflight=into,
         )[name]
+
+    @cached_property
+    def _by_host(self) -> dict[str, list[Instance]]:
+        """The tick's one listing of instances, by host (the start step reads it anyway): one
+        listing call per tick, whatever the number of hosts looked at."""
+        found: dict[str, list[Instance]] = {}
+        for inst in self.instances.values():
+            if inst.host is not None:
+                found.setdefault(inst.host, []).append(inst)
+        return found
 
     def _known(self, instance_id: InstanceId) -> Instance | None:
         """The instance as this snapshot has it, read if need be; None once it is gone."""
