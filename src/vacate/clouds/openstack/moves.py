@@ -24,8 +24,10 @@ from vacate.domain.errors import Conflict, PermanentError
 from vacate.domain.model import HostName, InstanceId, MigrationId
 from vacate.ports.cloud import MigrationKind
 
-#: Waits between looks for a new migration record: about five seconds in all.
-LOOKS_S = (0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.0, 1.0)
+#: Waits between looks for a new migration record, about twelve seconds in all: a busy
+#: conductor can take more than five to schedule (or refuse) a move. The looks end as soon as
+#: the record leaves scheduling, so only a slow conductor makes a start wait this long.
+LOOKS_S = (0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.0, 1.0, 2.0, 2.0, 3.0)
 _NO_VALID_HOST = "No valid host"
 
 
