@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "drain.py"
-
-
-def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_drain", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_drain"] = module
-    spec.loader.exec_module(module)
-    return module
+from benches import load_bench
 
 
 def test_every_strategy_drains_the_calm_scenario_no_faster_than_the_lower_bound(
     tmp_path: Path,
 ) -> None:
-    bench = load_bench()
+    bench = load_bench("drain")
     spec = bench.scenario("calm", 11)
     for strategy in bench.strategies(len(spec["instances"])):
         result = bench.run(spec, strategy, tmp_path)
@@ -33,11 +21,7 @@ def test_every_strategy_drains_the_calm_scenario_no_faster_than_the_lower_bound(
 
 
 def test_the_host_down_benchmark_marks_every_instance_of_its_host(tmp_path: Path) -> None:
-    path = BENCH.with_name("hostdown.py")
-    spec = importlib.util.spec_from_file_location("bench_hostdown", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_bench("hostdown")
     for on_file in (False, True):
         report, baseline = module.one_run(12, on_file=on_file)  # asserts the marks itself
         assert report > 0 and baseline > 0

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 from rich.console import Console
 
+from benches import load_bench
 from vacate.clouds.sim.legacy import JsonFileState
 from vacate.clouds.sim.state import FileState
 from vacate.domain.jobs import JobOptions
 from vacate.engine import commands
 from vacate.engine.views import host_views
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
-
-
-def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_scale", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_scale"] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_the_database_and_the_old_json_file_show_the_same_hosts_and_plan(tmp_path: Path) -> None:
-    bench = load_bench()
+    bench = load_bench("scale")
     state = bench.cloud(30, on_source=12)
     views, plans = [], []
     for holder in (FileState(tmp_path / "c.db"), JsonFileState(tmp_path / "c.json")):
@@ -42,7 +29,7 @@ def test_the_database_and_the_old_json_file_show_the_same_hosts_and_plan(tmp_pat
 
 
 def test_a_drain_in_the_scale_benchmark_moves_every_instance_it_asks_to(tmp_path: Path) -> None:
-    bench = load_bench()
+    bench = load_bench("scale")
     per_moved, moved = bench.drain(bench.cloud(20, on_source=8), tmp_path, 5, legacy=False)
     assert moved == 5 and per_moved > 0
     placer, every_host = bench.placements(bench.cloud(20, on_source=8), 4)
@@ -52,7 +39,7 @@ def test_a_drain_in_the_scale_benchmark_moves_every_instance_it_asks_to(tmp_path
 def test_the_benchmark_times_a_drain_apart_from_its_preflight_and_judges_every_target(
     tmp_path: Path,
 ) -> None:
-    bench = load_bench()
+    bench = load_bench("scale")
     db = tmp_path / "cloud.db"
     FileState(db).write(bench.cloud(20, on_source=8))
     run, setup, moved = bench.drain_from(bench.copy_of(db, tmp_path, "d"), tmp_path, 4)

@@ -3,13 +3,11 @@ predictions kept with each task that the simulated cloud then bears out."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from benches import load_bench
 from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import from_mapping
 from vacate.clouds.sim.state import MemoryState
@@ -24,17 +22,7 @@ from vacate.store import open_store
 
 from .rig import RigFactory, cloud_of, hot_vm, vm
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "drain.py"
 TESTER = Actor(name="tester")
-
-
-def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_drain_schedule", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_drain_schedule"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_hot_guests_go_post_copy_at_once_without_waiting_for_a_stall(
@@ -95,7 +83,7 @@ def test_the_predictions_are_kept_with_the_job_and_its_stream_count_is_obeyed(
 def test_the_predicted_makespan_is_within_ten_percent_of_the_simulated_drain(
     tmp_path: Path, name: str, seed: int
 ) -> None:
-    bench = load_bench()
+    bench = load_bench("drain")
     spec = bench.scenario(name, seed)
     cloud = SimCloud(MemoryState(from_mapping(spec)), speed=None)
     store = open_store(f"sqlite:///{tmp_path / 'p.db'}")
