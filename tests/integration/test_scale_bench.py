@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benches import load_bench
 from rich.console import Console
 
-from benches import load_bench
 from vacate.clouds.sim.legacy import JsonFileState
 from vacate.clouds.sim.state import FileState
 from vacate.domain.jobs import JobOptions
