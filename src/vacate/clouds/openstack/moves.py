@@ -84,20 +84,28 @@ class Mover:
                 continue
             record = fresh[-1]
             status = str(record.get("status"))
-            if status in ("error", "failed"):
-                self._refuse_if_no_valid_host(server_id, record)
-            if status not in SCHEDULING:
-                return Ref(server=server_id, nova_id=int(record["id"])).text
             pending = Ref(server=server_id, nova_id=int(record["id"]))
+            if status in ("error", "failed"):
+                if self._refused_for(server_id, record) is None:
+                    continue
+                return pending.text
+            if status not in SCHEDULING:
+                return pending.text
         return pending.text
 
-    def _refuse_if_no_valid_host(self, server_id: str, record: Json) -> None:
-        """Nova's scheduler found no host: a refusal of the request itself. Any other early
-        failure is the migration's, reported (with its reason) to whoever watches it."""
+    def _refused_for(self, server_id: str, record: Json) -> str | None:
+        """Why the failed move failed, or ``None`` while Nova has not written it yet.
+
+        NoValidHost is a refusal of the request itself and is raised. The conductor marks the
+        record ``error`` a moment *before* it closes the action's event with the reason, so a
+        failure without a reason is looked at again rather than taken for the migration's own.
+        Any other failure is the migration's, reported (with its reason) to whoever watches it.
+        """
         created = timestamp(record.get("created_at")) or 0.0
         reason = actions.failure_reason(self._api, server_id, kind_of(record), created)
         if reason and _NO_VALID_HOST in reason:
             raise PermanentError(reason)
+        return reason
 
     # ------------------------------------------------------------ controls
     def _on_migration(self, migration_id: str, verb: str) -> Ref:
