@@ -40,6 +40,8 @@ class Prediction:
     why: str = ""
     #: The downtime limit the pre-copy is set to at its start (``None``: the backend's own).
     downtime_limit_ms: float | None = None
+    #: Auto-converge's first throttle (a fraction), when the plan sets it for this guest.
+    throttle_initial: float | None = None
 
     @property
     def end_s(self) -> float:
@@ -55,12 +57,14 @@ class Prediction:
             "streams": self.streams,
             "why": self.why,
             "downtime_limit_ms": self.downtime_limit_ms,
+            "throttle_initial": self.throttle_initial,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:
         downtime = data.get("downtime_s")
         limit = data.get("downtime_limit_ms")
+        throttle = data.get("throttle_initial")
         return cls(
             approach=Approach(str(data["approach"])),
             start_s=float(data["start_s"]),
@@ -70,4 +74,5 @@ class Prediction:
             streams=int(data.get("streams", 1)),
             why=str(data.get("why", "")),
             downtime_limit_ms=None if limit is None else float(limit),
+            throttle_initial=None if throttle is None else float(throttle),
         )

@@ -146,6 +146,13 @@ def planned_limit_ms(task: Task, opts: JobOptions) -> float | None:
     return min(found) if found else None
 
 
+def planned_throttle(task: Task, tick: Tick) -> float | None:
+    """The first throttle the schedule chose for this guest, where the backend takes one."""
+    if task.prediction is None or not tick.cloud.capabilities.throttle_initial:
+        return None
+    return task.prediction.throttle_initial
+
+
 def ladder_for(tick: Tick, opts: JobOptions) -> LadderPolicy:
     """The ladder with its downtime ceiling held to ``--max-downtime``."""
     if opts.max_downtime_ms is None:
@@ -162,7 +169,7 @@ def _send(tick: Tick, action: Action, migration: Migration, task: Task, opts: Jo
     elif action is Action.RAISE_DOWNTIME:
         tick.cloud.set_downtime_limit(mig, ladder_for(tick, opts).max_downtime_ms)
     elif action is Action.AUTO_CONVERGE:
-        tick.cloud.enable_auto_converge(mig)
+        tick.cloud.enable_auto_converge(mig, initial=planned_throttle(task, tick))
     elif action is Action.POST_COPY:
         tick.cloud.start_post_copy(mig)
     elif action is Action.FORCE_COMPLETE:

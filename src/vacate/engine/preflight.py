@@ -22,6 +22,7 @@ def plan_for(snapshot: CloudSnapshot, host: str, options: JobOptions) -> DrainPl
         options=options,
         bandwidth=source.nic_bytes_per_s or None,
         stream_cap=snapshot.cloud.capabilities.stream_bytes_per_s,
+        throttle_initial=snapshot.cloud.capabilities.throttle_initial,
     )
 
 

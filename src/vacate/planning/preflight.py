@@ -119,6 +119,7 @@ class _Link:
     nic: float
     streams: int
     cap: float
+    throttle_initial: bool = False
 
     @property
     def share(self) -> float:
@@ -154,6 +155,7 @@ def plan_drain(
     az: str | None = None,
     bandwidth: float | None = None,
     stream_cap: float | None = None,
+    throttle_initial: bool = False,
 ) -> DrainPlan:
     """The whole drain of ``source`` decided at once (see the module doc).
 
@@ -161,7 +163,8 @@ def plan_drain(
     including the source and including these instances' current usage. ``bandwidth`` (bytes/s)
     defaults to the source host's NIC speed when known; without it no time is estimated. It is
     shared by as many live migrations as the limits let run at once, each held to
-    ``stream_cap`` (bytes/s, none by default).
+    ``stream_cap`` (bytes/s, none by default). ``throttle_initial``: the backend takes
+    auto-converge's first throttle per migration (the schedule may choose it).
     """
     if bandwidth is None and source in host_states:
         bandwidth = host_states[source].host.nic_bytes_per_s or None
@@ -206,6 +209,7 @@ def plan_drain(
             nic=bandwidth,
             streams=max(1, min(options.max_parallel, options.max_per_source, live)),
             cap=stream_cap or math.inf,
+            throttle_initial=throttle_initial,
         )
         if bandwidth and bandwidth > 0
         else None
@@ -296,6 +300,7 @@ def _scheduled(
         LinkModel(
             source_nic_bytes_per_s=link.nic,
             stream_cap_bytes_per_s=link.cap,
+            throttle_initial=link.throttle_initial,
             max_downtime_s=None
             if options.max_downtime_ms is None
             else options.max_downtime_ms / 1000,

@@ -9,7 +9,10 @@ share of the source NIC among the streams in flight, its stream cap, its destina
   from the start and pulls its touched memory there, each page exactly once (a first pre-copy
   pass would have to re-send everything dirtied while it ran), and the downtime is one switch;
 - otherwise **auto-converge from the start** when the throttled passes converge: waiting for a
-  stall first only re-sends the same memory;
+  stall first only re-sends the same memory. Where the backend takes a first throttle (QEMU's
+  ``cpu-throttle-initial``), the plan picks the one that ends the migration soonest, so the
+  guest is slowed for the shortest time (the gentler among equals): from QEMU's 20 % the
+  throttle climbs 10 % every second stalled pass, each pass re-sending the working set;
 - otherwise pre-copy, and the engine's escalation ladder acts (the plan says so).
 
 How many moves run at once is computed, not a fixed knob: every count from one up to the job's
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vacate.domain.model import GIB, HostName, Workload
 from vacate.domain.prediction import Approach, Prediction
@@ -39,6 +42,10 @@ RESEND_LIMIT = 2.0
 _HEADROOM = 4
 #: Counts in a row clearly worse than the best so far before the search stops.
 _GIVE_UP = 3
+#: First throttles tried for a guest that converges only throttled (QEMU's default first).
+THROTTLES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99)
+#: A stronger first throttle must end the migration this much sooner to be chosen.
+_THROTTLE_GAIN = 0.01
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +64,8 @@ class LinkModel:
     max_downtime_s: float | None = None
     #: QEMU ``max-postcopy-bandwidth`` (unlimited by default).
     postcopy_cap_bytes_per_s: float = math.inf
+    #: The backend takes auto-converge's first throttle per migration.
+    throttle_initial: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +128,29 @@ class _Choice:
     approach: Approach
     estimate: LiveEstimate | None
     why: str
+    throttle_initial: float | None = None
+
+
+def _throttled(
+    workload: Workload, network: Network, controls: Controls, link: LinkModel
+) -> tuple[float, LiveEstimate]:
+    """The first throttle that ends the throttled passes soonest, and their estimate (QEMU's
+    default alone when the backend takes no other)."""
+    tried = THROTTLES if link.throttle_initial else THROTTLES[:1]
+    best: tuple[float, LiveEstimate] | None = None
+    for initial in tried:
+        found = estimate_live(
+            workload, network, replace(controls, auto_converge=AutoConverge(initial=initial))
+        )
+        sooner = found.total_s is not None and (
+            best is None
+            or best[1].total_s is None
+            or found.total_s < best[1].total_s * (1 - _THROTTLE_GAIN)
+        )
+        if best is None or sooner:
+            best = (initial, found)
+    assert best is not None
+    return best
 
 
 def choose_approach(
@@ -152,18 +184,16 @@ def choose_approach(
             ),
         )
         return _Choice(Approach.POST_COPY, post, trouble)
-    throttled = estimate_live(
-        workload,
-        network,
-        Controls(
-            downtime_limit_s=planned_downtime_limit_s(link),
-            setup_s=link.live_setup_s,
-            switchover_s=link.switchover_s,
-            auto_converge=AutoConverge(),
-        ),
-    )
+    initial, throttled = _throttled(workload, network, base, link)
     if throttled.converges:
-        return _Choice(Approach.AUTO_CONVERGE, throttled, trouble)
+        if not link.throttle_initial:
+            return _Choice(Approach.AUTO_CONVERGE, throttled, trouble)
+        return _Choice(
+            Approach.AUTO_CONVERGE,
+            throttled,
+            f"{trouble}; throttled from {initial:.0%}",
+            throttle_initial=initial,
+        )
     if plain.converges:
         return _Choice(Approach.PRE_COPY, plain, trouble)
     return _Choice(Approach.PRE_COPY, None, f"{trouble}, even throttled: expect escalation")
@@ -230,6 +260,7 @@ def schedule_at(
             sent_bytes=work[spec.key][1],
             streams=streams,
             why=choice.why,
+            throttle_initial=choice.throttle_initial,
         )
     makespan = max((p.end_s for p in predictions.values()), default=0.0)
     return Schedule(streams=streams, makespan_s=makespan, predictions=predictions)

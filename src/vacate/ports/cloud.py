@@ -79,6 +79,9 @@ class Migration:
 class CloudCapabilities:
     downtime_control: bool = False
     auto_converge: bool = False
+    #: Auto-converge can start at a throttle of the caller's choosing (QEMU
+    #: ``cpu-throttle-initial``, libvirt's ``auto-converge-initial``); Nova sets none.
+    throttle_initial: bool = False
     post_copy: bool = False
     force_complete: bool = True
     abort: bool = True
@@ -124,7 +127,13 @@ class Cloud(Protocol):
 
     # -- controls on a running live migration --
     def set_downtime_limit(self, migration_id: MigrationId, milliseconds: float) -> None: ...
-    def enable_auto_converge(self, migration_id: MigrationId) -> None: ...
+    def enable_auto_converge(
+        self, migration_id: MigrationId, *, initial: float | None = None
+    ) -> None:
+        """Throttle the guest once its passes stall; ``initial`` is the first throttle
+        (a fraction, 0.01–0.99; ``None``: the hypervisor's default, QEMU's 20 %)."""
+        ...
+
     def start_post_copy(self, migration_id: MigrationId) -> None: ...
     def force_complete(self, migration_id: MigrationId) -> None: ...
     def abort_migration(self, migration_id: MigrationId) -> None: ...

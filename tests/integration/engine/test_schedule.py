@@ -12,7 +12,7 @@ from vacate.clouds.sim.cloud import SimCloud
 from vacate.clouds.sim.generate import from_mapping
 from vacate.clouds.sim.state import MemoryState
 from vacate.domain.actors import Actor
-from vacate.domain.jobs import JobOptions, JobStatus, Method, Outcome
+from vacate.domain.jobs import Job, JobOptions, JobStatus, Method, Outcome
 from vacate.domain.prediction import Approach
 from vacate.engine import commands
 from vacate.engine.context import Context
@@ -61,6 +61,43 @@ def test_without_post_copy_hot_guests_are_throttled_from_the_start(make_rig: Rig
         assert "post-copy" not in [s.action for s in task.escalations]
 
 
+def test_without_post_copy_the_planned_first_throttle_reaches_the_migration(
+    make_rig: RigFactory,
+) -> None:
+    """The schedule's first throttle is sent with auto-converge, and it pays: the same drain
+    on a backend that takes no first throttle re-sends more and takes longer."""
+    guests = [hot_vm("hot-1"), hot_vm("hot-2")]
+    tuned = make_rig(cloud_of(guests))
+    job = tuned.drain("src", allow_post_copy=False)
+    plain = make_rig(cloud_of(guests))
+    plain.cloud.lacking = {"throttle_initial": False}
+    plain_job = plain.drain("src", allow_post_copy=False)
+
+    assert job.status is plain_job.status is JobStatus.SUCCEEDED, (job.message, plain_job.message)
+    sent = {}
+    for rig, done in ((tuned, job), (plain, plain_job)):
+        total = 0.0
+        for task in done.tasks:
+            (migration,) = rig.migrations(task.instance_id)
+            assert task.prediction is not None and migration.auto_converge
+            total += migration.memory_processed_bytes
+            if rig is tuned:
+                first = task.prediction.throttle_initial
+                assert first is not None and first > 0.2, task.prediction
+                assert migration.throttle >= first
+            else:
+                assert task.prediction.throttle_initial is None
+        sent[rig is tuned] = total
+    assert sent[True] < sent[False]
+    assert _makespan(job) < _makespan(plain_job)
+
+
+def _makespan(job: Job) -> float:
+    starts = [t.started_at for t in job.tasks if t.started_at is not None]
+    ends = [t.ended_at for t in job.tasks if t.ended_at is not None]
+    return max(ends) - min(starts)
+
+
 def test_the_predictions_are_kept_with_the_job_and_its_stream_count_is_obeyed(
     make_rig: RigFactory,
 ) -> None:
@@ -79,16 +116,19 @@ def test_the_predictions_are_kept_with_the_job_and_its_stream_count_is_obeyed(
         assert len(running) <= limit
 
 
-@pytest.mark.parametrize("name,seed", [("mixed", 12), ("hot", 13)])
+@pytest.mark.parametrize(
+    "name,seed,post_copy",
+    [("mixed", 12, True), ("hot", 13, True), ("mixed", 12, False), ("hot", 13, False)],
+)
 def test_the_predicted_makespan_is_within_ten_percent_of_the_simulated_drain(
-    tmp_path: Path, name: str, seed: int
+    tmp_path: Path, name: str, seed: int, post_copy: bool
 ) -> None:
     bench = load_bench("drain")
     spec = bench.scenario(name, seed)
     cloud = SimCloud(MemoryState(from_mapping(spec)), speed=None)
     store = open_store(f"sqlite:///{tmp_path / 'p.db'}")
     ctx = Context(cloud=cloud, store=store, clock=cloud.clock, owner="t", poll_s=2.0)
-    options = JobOptions(reason="bench")
+    options = JobOptions(reason="bench", allow_post_copy=post_copy)
     plan = commands.preflight(ctx, bench.SOURCE, options)
     assert plan.makespan_s is not None
     job = commands.migrate_instances(ctx, bench.SOURCE, options, actor=TESTER)

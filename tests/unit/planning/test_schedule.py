@@ -114,3 +114,30 @@ def test_max_downtime_holds_the_planned_limit_under_it_less_the_switch_over() ->
     assert planned_downtime_limit_s(capped) == 0.08 - capped.switchover_s
     roomy = LinkModel(source_nic_bytes_per_s=NIC, stream_cap_bytes_per_s=1 * GIB, max_downtime_s=5)
     assert planned_downtime_limit_s(roomy) == planned_downtime_limit_s(LINK)
+
+
+def test_without_post_copy_the_first_throttle_is_chosen_where_the_backend_takes_one() -> None:
+    no_pc = ScheduleLimits(max_streams=10, max_per_destination=3, allow_post_copy=False)
+    fixed = choose_approach(hot(), net(3), LINK, no_pc)
+    tunable = LinkModel(
+        source_nic_bytes_per_s=NIC, stream_cap_bytes_per_s=1 * GIB, throttle_initial=True
+    )
+    chosen = choose_approach(hot(), net(3), tunable, no_pc)
+
+    assert fixed.approach is chosen.approach is Approach.AUTO_CONVERGE
+    assert fixed.throttle_initial is None  # QEMU's own 20 %: nothing to send
+    assert chosen.throttle_initial is not None and chosen.throttle_initial > 0.2
+    assert f"throttled from {chosen.throttle_initial:.0%}" in chosen.why
+    assert fixed.estimate is not None and chosen.estimate is not None
+    assert fixed.estimate.total_s is not None and chosen.estimate.total_s is not None
+    assert chosen.estimate.total_s < fixed.estimate.total_s
+    assert (chosen.estimate.sent_bytes or 0) < (fixed.estimate.sent_bytes or 0)
+
+
+def test_a_guest_that_converges_alone_gets_no_throttle_even_where_one_can_be_set() -> None:
+    tunable = LinkModel(
+        source_nic_bytes_per_s=NIC, stream_cap_bytes_per_s=1 * GIB, throttle_initial=True
+    )
+    no_pc = ScheduleLimits(max_streams=10, max_per_destination=3, allow_post_copy=False)
+    choice = choose_approach(calm(), net(3), tunable, no_pc)
+    assert choice.approach is Approach.PRE_COPY and choice.throttle_initial is None

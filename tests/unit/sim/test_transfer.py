@@ -470,3 +470,29 @@ def test_a_transfer_saved_mid_flight_continues_exactly_as_one_that_was_not() -> 
                 assert y == pytest.approx(x, rel=1e-6), f.name
             else:
                 assert x == y, f.name
+
+
+def test_a_first_throttle_of_the_callers_choosing_comes_first_and_ends_the_passes_sooner() -> None:
+    # A guest dirtying 1.6× what its stream sends: from QEMU's 20 % the throttle must climb
+    # through many stalled passes; started at 90 % the passes stop soon after it bites.
+    z = wss = 1 * GIB
+    default, chosen = live(z, 1.6 * B, wss, id="m1"), live(z, 1.6 * B, wss, id="m2")
+    tr.enable_auto_converge(default)
+    tr.enable_auto_converge(chosen, 0.9)
+    run([default], 1000.0)
+    run([chosen], 1000.0)
+
+    assert chosen.status == default.status == MigrationStatus.COMPLETED
+    assert chosen.throttle == pytest.approx(0.9)  # the first step, nothing added after it
+    assert default.throttle > 0.2
+    assert chosen.bytes_sent < default.bytes_sent
+    assert chosen.finished_at is not None and default.finished_at is not None
+    assert chosen.finished_at < default.finished_at
+
+
+@pytest.mark.parametrize("initial", [0.0, 1.0, -0.5, 1.5])
+def test_a_first_throttle_outside_what_qemu_takes_is_refused(initial: float) -> None:
+    t = live(1 * GIB, B, 1 * GIB)
+    with pytest.raises(ValueError, match="initial throttle"):
+        tr.enable_auto_converge(t, initial)
+    assert not t.auto_converge

@@ -225,7 +225,9 @@ class OpenStackCloud:
     def set_downtime_limit(self, migration_id: MigrationId, milliseconds: float) -> None:
         raise PermanentError(_NO_CONTROL.format(what="downtime"))
 
-    def enable_auto_converge(self, migration_id: MigrationId) -> None:
+    def enable_auto_converge(
+        self, migration_id: MigrationId, *, initial: float | None = None
+    ) -> None:
         raise PermanentError(_NO_CONTROL.format(what="auto-converge"))
 
     def start_post_copy(self, migration_id: MigrationId) -> None:

@@ -163,7 +163,10 @@ def _end_pass(t: Transfer, now: float, params: ModelParams) -> None:
         t.high_dirty_passes += 1
         if t.high_dirty_passes % 2 == 0:
             first = t.high_dirty_passes == 2
-            step = params.autoconverge_initial if first else t.throttle + params.autoconverge_step
+            initial = (
+                params.autoconverge_initial if t.throttle_initial is None else t.throttle_initial
+            )
+            step = initial if first else t.throttle + params.autoconverge_step
             t.throttle = min(params.autoconverge_max, step)
     budget = t.downtime_limit_ms / 1000.0
     # QEMU's rule, with the bandwidth measured over this pass (unbounded for an instant pass).

@@ -68,6 +68,7 @@ class SimCloud(Moves, Simulation):
         return CloudCapabilities(
             downtime_control=True,
             auto_converge=True,
+            throttle_initial=True,
             post_copy=True,
             force_complete=True,
             abort=True,
@@ -243,8 +244,10 @@ class SimCloud(Moves, Simulation):
     def set_downtime_limit(self, migration_id: MigrationId, milliseconds: float) -> None:
         self._control(migration_id, lambda t, now: tr.set_downtime_limit(t, milliseconds))
 
-    def enable_auto_converge(self, migration_id: MigrationId) -> None:
-        self._control(migration_id, lambda t, now: tr.enable_auto_converge(t))
+    def enable_auto_converge(
+        self, migration_id: MigrationId, *, initial: float | None = None
+    ) -> None:
+        self._control(migration_id, lambda t, now: tr.enable_auto_converge(t, initial))
 
     def start_post_copy(self, migration_id: MigrationId) -> None:
         self._control(migration_id, tr.start_post_copy)

@@ -49,12 +49,17 @@ def set_downtime_limit(t: Transfer, ms: float) -> None:
     t.downtime_limit_ms = float(ms)
 
 
-def enable_auto_converge(t: Transfer) -> None:
-    """Throttle the guest from the next qualifying pass on (preparing or pre-copy)."""
+def enable_auto_converge(t: Transfer, initial: float | None = None) -> None:
+    """Throttle the guest from the next qualifying pass on (preparing or pre-copy), the first
+    time at ``initial`` (QEMU ``cpu-throttle-initial``) instead of the model's default."""
     _require_live(t, "enable auto-converge")
     if t.postcopy:
         raise ValueError(f"cannot enable auto-converge: migration {t.id} is in post-copy")
+    if initial is not None and not 0.01 <= initial <= 0.99:
+        raise ValueError(f"initial throttle must be within [0.01, 0.99], not {initial}")
     t.auto_converge = True
+    if initial is not None:
+        t.throttle_initial = initial
 
 
 def start_post_copy(t: Transfer, now: float) -> None:

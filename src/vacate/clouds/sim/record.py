@@ -66,6 +66,8 @@ class Transfer:
     downtime_limit_ms: float = 0.0
     throttle: float = 0.0
     auto_converge: bool = False
+    #: Auto-converge's first throttle for this migration (``None``: ``params``' default).
+    throttle_initial: float | None = None
     high_dirty_passes: int = 0
     paused: bool = False
     paused_at: float | None = None
