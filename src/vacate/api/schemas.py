@@ -205,6 +205,8 @@ class PredictionOut(_Strict):
     streams: int
     why: str
     downtime_limit_ms: float | None = None
+    #: Auto-converge's first throttle (0.01–0.99), where the plan sets one.
+    throttle_initial: float | None = None
 
 
 class PlanItemOut(_Strict):
