@@ -72,6 +72,17 @@ def test_a_damaged_cloud_file_is_named_by_every_command_that_reads_the_cloud(
     assert cloud.read_bytes() == b"\x00garbage" * 100
 
 
+@pytest.mark.parametrize("size", [100, 4096, 16384])
+def test_a_truncated_cloud_file_is_named_and_left_as_it_is(small_cloud: Vacate, size: int) -> None:
+    cloud = small_cloud.home / "sim-cloud.db"
+    with cloud.open("r+b") as f:
+        f.truncate(size)
+    before = cloud.read_bytes()
+    for args in (("host", "list"), ("instance", "list", "-f", "json")):
+        assert_one_line_refusal(small_cloud, args, "sim-cloud.db")
+    assert cloud.read_bytes() == before
+
+
 def test_a_damaged_cloud_file_of_the_old_format_is_named_and_left_as_it_is(
     small_cloud: Vacate,
 ) -> None:

@@ -154,7 +154,10 @@ class FileState:
             with open(self.path, "rb") as f:
                 if f.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
                     raise self._damaged("not a simulated cloud database")
-            self._db, self._inode = _connect(self.path), inode
+            try:
+                self._db, self._inode = _connect(self.path), inode
+            except sqlite3.DatabaseError as exc:  # a truncated file fails its first statement
+                raise self._damaged(str(exc).splitlines()[0] or type(exc).__name__) from None
         return self._db
 
     def _forget(self) -> None:
