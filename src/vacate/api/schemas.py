@@ -78,7 +78,7 @@ class MoveOptions(_Strict):
 
     max_downtime_ms: float | None = Field(
         default=None,
-        ge=50,
+        ge=100,
         le=60_000,
         description="The longest pause a live migration may cause: no downtime limit is "
         "raised above it and no guest is paused to force completion",

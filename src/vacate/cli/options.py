@@ -12,8 +12,9 @@ from vacate.domain.model import HostName
 # ------------------------------------------------------------------ options
 #: The most moves at once any limit may ask for (the API's bound too): more is a typo.
 MAX_MOVES = 1000
-#: ``--max-downtime`` bounds, in ms: under a switch-over's own cost, or over a minute, is a typo.
-MIN_DOWNTIME_MS = 50.0
+#: ``--max-downtime`` bounds, in ms. A switch-over alone costs about 50 ms, and the final copy
+#: needs room beside it: under 100 ms no limit can hold the pause (over a minute is a typo).
+MIN_DOWNTIME_MS = 100.0
 MAX_DOWNTIME_MS = 60_000.0
 
 

@@ -247,7 +247,8 @@ def planned_step(
         and caps.auto_converge
         and Action.AUTO_CONVERGE.value not in taken
     ):
-        return Action.AUTO_CONVERGE, "planned: pre-copy converges only throttled"
+        first = "" if plan.throttle_initial is None else f", from {plan.throttle_initial:.0%}"
+        return Action.AUTO_CONVERGE, f"planned: pre-copy converges only throttled{first}"
     if approach is Approach.POST_COPY and caps.post_copy and Action.POST_COPY.value not in taken:
         return (
             Action.POST_COPY,

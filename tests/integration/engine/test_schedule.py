@@ -85,6 +85,8 @@ def test_without_post_copy_the_planned_first_throttle_reaches_the_migration(
                 first = task.prediction.throttle_initial
                 assert first is not None and first > 0.2, task.prediction
                 assert migration.throttle >= first
+                step = next(s for s in task.escalations if s.action == "auto-converge")
+                assert step.detail.endswith(f"from {first:.0%}"), step.detail
             else:
                 assert task.prediction.throttle_initial is None
         sent[rig is tuned] = total
