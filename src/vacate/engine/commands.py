@@ -20,6 +20,7 @@ from vacate.domain.maintenance import MaintenanceState, transition
 from vacate.domain.model import HostName, Instance, InstanceId, JobId
 from vacate.engine.context import Context
 from vacate.engine.preflight import plan_for
+from vacate.engine.restore import restore_options
 from vacate.engine.snapshot import CloudSnapshot
 from vacate.planning.policy import parse_state_policy
 from vacate.planning.preflight import DrainPlan
@@ -158,7 +159,7 @@ def enter_maintenance(ctx: Context, host: str, options: JobOptions, *, actor: Ac
 
 def exit_maintenance(ctx: Context, host: str, *, restore: bool = False, actor: Actor) -> Job:
     name = exact_host(ctx, host)
-    options = JobOptions(reason="back in service", restore=restore, target=name)
+    options = restore_options(ctx.store, name, restore=restore)
     return _queue(ctx, JobKind.EXIT_MAINTENANCE, name, options, actor)
 
 

@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from vacate.domain.errors import NotFound
-from vacate.domain.jobs import Job, JobKind, Method, Outcome, Task, Verdict
+from vacate.domain.jobs import Job, JobKind, JobOptions, Method, Outcome, Task, Verdict
 from vacate.domain.model import HostName, VmState
 from vacate.engine.tick import Tick
+from vacate.ports.store import Store
+
+#: How a drain was told its guests may move; moving them back obeys the same.
+_CARRIED = (
+    "allow_post_copy",
+    "max_downtime_ms",
+    "max_parallel",
+    "max_per_source",
+    "allow_cold_fallback",
+    "fixed_limits",
+)
+
+
+def drain_constraints(store: Store, host: str) -> dict[str, Any]:
+    """The move constraints of the newest drain of this maintenance (``--no-post-copy``,
+    ``--max-downtime``, the limits…): an exit that moves guests back must not pause a guest
+    longer, or use post-copy, where the operator forbade it on the way out."""
+    for earlier in store.list_jobs(host=host, limit=1000):  # newest first
+        if earlier.kind is JobKind.EXIT_MAINTENANCE and not earlier.status.is_active:
+            break
+        if earlier.kind is JobKind.ENTER_MAINTENANCE:
+            return {name: getattr(earlier.options, name) for name in _CARRIED}
+    return {}
+
+
+def restore_options(store: Store, host: HostName, *, restore: bool) -> JobOptions:
+    """An exit's options: back in service, and (``restore``) moved back under the drain's
+    constraints."""
+    carried = drain_constraints(store, host) if restore else {}
+    return JobOptions(reason="back in service", restore=restore, target=host, **carried)
 
 
 def _moved_since_last_exit(tick: Tick, job: Job) -> list[Task]:

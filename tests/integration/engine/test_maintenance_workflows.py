@@ -22,7 +22,7 @@ from vacate.engine.runner import run_until_idle
 from vacate.ports.cloud import MigrationKind, MigrationStatus
 from vacate.serialize import job_to_dict
 
-from .rig import RigFactory, cloud_of, completed, vm
+from .rig import RigFactory, cloud_of, completed, hot_vm, vm
 
 TESTER = Actor(name="tester", origin="test")
 
@@ -207,6 +207,28 @@ def test_exit_maintenance_with_restore_moves_the_instances_back_and_enables_the_
     host = rig.cloud.get_host("src")
     assert host.service_status is ServiceStatus.ENABLED and host.disabled_reason is None
     assert rig.store.get_maintenance(HostName("src")).state is MaintenanceState.OPERATIONAL
+
+
+def test_moving_back_obeys_the_constraints_the_drain_ran_under(make_rig: RigFactory) -> None:
+    """``--no-post-copy`` and ``--max-downtime`` forbade post-copy and long pauses on the way
+    out: the restore must not do either on the way back."""
+    rig = make_rig(cloud_of([hot_vm("hot"), vm("a")]))
+    drained = rig.drain("src", allow_post_copy=False, max_downtime_ms=150.0, max_parallel=2)
+    assert drained.status is JobStatus.SUCCEEDED, drained.message
+
+    back = rig.run(rig.exit("src", restore=True))
+
+    assert back.status is JobStatus.SUCCEEDED, back.message
+    opts = back.options
+    assert (opts.allow_post_copy, opts.max_downtime_ms, opts.max_parallel) == (False, 150.0, 2)
+    assert {t.instance_name: t.outcome for t in back.tasks} == {
+        "hot": Outcome.MOVED,
+        "a": Outcome.MOVED,
+    }
+    for task in back.tasks:
+        assert "post-copy" not in [s.action for s in task.escalations]
+        (home,) = [m for m in completed(rig.migrations(task.instance_id)) if m.dest == "src"]
+        assert home.downtime_s is not None and home.downtime_s <= 0.150, task
 
 
 def test_exit_maintenance_without_restore_leaves_the_instances_where_they_are(
