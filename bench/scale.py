@@ -10,9 +10,11 @@ is written to the simulated cloud's database once, in bulk, and copied for each 
 - ``plan``: the preflight of the host holding ``--on-source`` instances (200); ``placement``
   is the incremental placer's CPU per placement, against the scheduler run on every host for
   every instance (on a sample);
-- ``drain``: a drain of ``--drained`` instances (50) on virtual time (``VACATE_SIM_SPEED=max``),
-  CPU per moved instance of the run (the job's own preflight is the ``plan`` figure, and is
-  shown with it in ``drain+plan``).
+- ``drain``: a drain of ``--drained`` instances (50) on virtual time, in parts: the moving
+  part per moved instance (the job's run less its first tick, the plan step), that plan step
+  alone (it reads every host, by design: it grows with the cloud like ``plan``), the whole run
+  per moved instance, and the whole run with the preflight ``migrate`` runs when it queues the
+  job. The flatness target is judged on the moving part; the 50 ms budget on the whole run.
 
 The growth ratios between sizes say whether a figure grows linearly (×10 per ×10 hosts) or
 not at all, and the targets are judged against them (``ok``/``over``). ``--legacy`` also times
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +48,7 @@ from vacate.clouds.sim.generate import FLAVORS, calm_workload, make_host
 from vacate.clouds.sim.legacy import JsonFileState
 from vacate.clouds.sim.state import FileState, SimState
 from vacate.domain.actors import Actor
-from vacate.domain.jobs import JobOptions, Outcome
+from vacate.domain.jobs import Job, JobOptions, JobPhase, Outcome
 from vacate.domain.model import HostName, Instance, InstanceId, PowerState, VmState
 from vacate.engine import commands
 from vacate.engine.context import Context
@@ -107,6 +110,25 @@ def context(holder: Any, workdir: Path, name: str) -> Context:
     return Context(cloud=sim, store=store, clock=sim.clock, owner="bench", poll_s=2.0)
 
 
+class PlanMark:
+    """The store, noting the CPU time when a commit first takes the job past its plan: the
+    plan step's end, seen without reading anything more than the run does (an observer would
+    read the job again after every tick)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.at: float | None = None
+
+    def commit(self, job_id: Any, changes: Any, **kwargs: Any) -> Job:
+        job: Job = self._store.commit(job_id, changes, **kwargs)
+        if self.at is None and job.phase is not JobPhase.PREFLIGHT:
+            self.at = time.process_time()
+        return job
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
 def copy_of(db: Path, workdir: Path, name: str) -> Path:
     """A private copy of the cloud's database (each measure starts from the same cloud)."""
     path = workdir / f"{name}.db"
@@ -166,20 +188,35 @@ def placements(state: SimState, sample: int) -> tuple[float, float]:
     return cpu(incremental) / len(movers), cpu(every_host) / min(sample, len(movers))
 
 
+@dataclass(frozen=True)
+class DrainCpu:
+    """CPU seconds of one drain: ``run`` every tick of the job, ``plan`` its plan step (within
+    ``run``), ``setup`` creating the job (the preflight ``migrate`` runs to queue it)."""
+
+    run: float
+    plan: float
+    setup: float
+    moved: int
+
+    @property
+    def moving(self) -> float:
+        """The run less its plan: what moving the instances cost, per tick that moves."""
+        return self.run - self.plan
+
+
 def drain(state: SimState, workdir: Path, drained: int, *, legacy: bool) -> tuple[float, int]:
     """CPU per moved instance of a drain of ``drained`` instances off the source (its run and
     its preflight), and how many it moved."""
     path = workdir / ("drain.json" if legacy else "drain.db")
     (JsonFileState(path) if legacy else FileState(path)).write(state)
-    run, setup, moved = drain_from(path, workdir, drained, legacy=legacy)
-    return (run + setup) / max(1, moved), moved
+    took = drain_from(path, workdir, drained, legacy=legacy)
+    return (took.run + took.setup) / max(1, took.moved), took.moved
 
 
-def drain_from(
-    path: Path, workdir: Path, drained: int, *, legacy: bool = False
-) -> tuple[float, float, int]:
+def drain_from(path: Path, workdir: Path, drained: int, *, legacy: bool = False) -> DrainCpu:
     """A drain of ``drained`` instances of the source (the others are deleted first, row by
-    row): the CPU of its run, of creating the job (its preflight), and how many it moved."""
+    row), its plan step timed apart: the job starts at its plan, so the plan is the CPU until
+    a commit takes the job past it."""
     holder: Any = JsonFileState(path) if legacy else FileState(path)
     with holder.session() as s:
         for inst in [i for i in s.instances.values() if i.host == SOURCE][drained:]:
@@ -193,9 +230,13 @@ def drain_from(
         job_id.append(job.id)
 
     setup = cpu(create)
-    run = cpu(lambda: run_one(ctx, job_id[0]))
+    mark = PlanMark(ctx.store)
+    started = time.process_time()
+    run_one(replace(ctx, store=mark), job_id[0])
+    run = time.process_time() - started
+    plan = (mark.at if mark.at is not None else time.process_time()) - started
     moved = sum(1 for t in ctx.store.get_job(job_id[0]).tasks if t.outcome is Outcome.MOVED)
-    return run, setup, moved
+    return DrainCpu(run=run, plan=plan, setup=setup, moved=moved)
 
 
 def child_cpu(args: list[str], env: dict[str, str] | None = None) -> float:
@@ -259,7 +300,8 @@ def judge(console: Console, sizes: list[int], figures: dict[int, dict[str, float
             "s",
         ),
         (
-            f"drain CPU per moved instance at {first} hosts ≤ {DRAIN_BUDGET_S * 1000:.0f} ms",
+            f"drain CPU per moved instance at {first} hosts ≤ {DRAIN_BUDGET_S * 1000:.0f} ms "
+            "(the whole run, its plan included)",
             figures[first]["drain"] * 1000,
             figures[first]["drain"] <= DRAIN_BUDGET_S,
             "ms",
@@ -272,10 +314,11 @@ def judge(console: Console, sizes: list[int], figures: dict[int, dict[str, float
             lines.append(
                 (f"{what} {small}→{large}: growth ≤ ×{k:.0f} (linear)", ratio, ratio <= k, "×")
             )
-        ratio = b["drain"] / a["drain"]
+        ratio = b["drain_move"] / a["drain_move"]
         lines.append(
             (
-                f"drain per moved instance {small}→{large}: growth ≤ ×{DRAIN_FLAT} (flat)",
+                f"drain per moved instance, its moving part, {small}→{large}: growth ≤ "
+                f"×{DRAIN_FLAT} (flat)",
                 ratio,
                 ratio <= DRAIN_FLAT,
                 "×",
@@ -317,8 +360,10 @@ def main() -> int:
         "placement",
         "placement, every host",
         "×",
-        "drain /moved",
-        "drain+plan /moved",
+        "drain: moving /moved",
+        "its plan",
+        "whole run /moved",
+        "+ queue-time plan /moved",
     ]
     for col in columns:
         table.add_column(col, justify="right")
@@ -343,8 +388,10 @@ def main() -> int:
             del state
             listing, planning = cli(db, workdir, runs=2 if n <= 10_000 else 1)
             f["cli_list"], f["cli_plan"] = listing - base_list, planning - base_plan
-            run, setup, moved = drain_from(copy_of(db, workdir, "drain"), workdir, args.drained)
-            f["drain"], f["drain_all"] = run / max(1, moved), (run + setup) / max(1, moved)
+            took = drain_from(copy_of(db, workdir, "drain"), workdir, args.drained)
+            moved = max(1, took.moved)
+            f["drain_move"], f["drain_plan"] = took.moving / moved, took.plan
+            f["drain"], f["drain_all"] = took.run / moved, (took.run + took.setup) / moved
             table.add_row(
                 str(n),
                 str(instances),
@@ -356,6 +403,8 @@ def main() -> int:
                 f"{f['place'] * 1000:.2f} ms",
                 f"{f['place_every'] * 1000:.2f} ms",
                 f"{f['place_every'] / f['place']:.0f}",
+                f"{f['drain_move'] * 1000:.1f} ms",
+                f"{f['drain_plan']:.3f}",
                 f"{f['drain'] * 1000:.1f} ms",
                 f"{f['drain_all'] * 1000:.1f} ms",
             )
@@ -366,7 +415,16 @@ def main() -> int:
             f"growth {small} → {large} hosts (×{large / small:.0f}): host list ×"
             f"{b['list'] / a['list']:.1f} (CLI ×{b['cli_list'] / a['cli_list']:.1f}), plan ×"
             f"{b['plan'] / a['plan']:.1f} (CLI ×{b['cli_plan'] / a['cli_plan']:.1f}), "
-            f"drain per moved instance ×{b['drain'] / a['drain']:.2f}"
+            f"drain per moved instance: moving ×{b['drain_move'] / a['drain_move']:.2f}, its "
+            f"plan ×{b['drain_plan'] / a['drain_plan']:.1f}, the whole run "
+            f"×{b['drain'] / a['drain']:.2f}"
+        )
+    if len(sizes) > 1:
+        console.print(
+            "The drain's plan step reads every host and instance (the plan weighs every host "
+            "for each instance), so it grows with the cloud like `plan`; the whole run per "
+            "moved instance grows by that share. The moving part reads only the hosts it "
+            "places on."
         )
     if args.legacy:
         legacy(console, sizes[0], args)

@@ -2,7 +2,9 @@
 
 Each part is read at most once, on first use (a tick that only watches two migrations never
 lists hosts), so the calls a tick makes grow with the moves in flight, not with the size of
-the cloud: a handful of list calls plus one read per migration being watched.
+the cloud: a handful of list calls plus one read per migration being watched. A tick that
+starts moves reads the hosts it places on one by one (the host, its instances), not the
+whole cloud, unless something in the tick needs the whole of it anyway.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class CloudSnapshot:
         self._migrations: dict[MigrationId, Migration] = {}
         self._instances: dict[InstanceId, Instance] = {}
         self._on_host: dict[str, list[Instance]] = {}
+        self._looked_up: dict[str, Host | None] = {}  # hosts asked for one by one (placing)
 
     @property
     def cloud(self) -> Cloud:
@@ -63,7 +66,7 @@ class CloudSnapshot:
 
     def instances_on(self, host: str) -> list[Instance]:
         if "instances" in self.__dict__:
-            return [i for i in self.instances.values() if i.host == host]
+            return list(self._by_host.get(host, []))
         if host not in self._on_host:
             self._on_host[host] = self._cloud.list_instances(host)
             self._instances.update((i.id, i) for i in self._on_host[host])
@@ -108,9 +111,10 @@ class CloudSnapshot:
         destination's room too; each host's worked out when first asked for."""
         moving = dict(inflight or {})
         return LazyHostStates(
-            list(self.hosts),
+            lambda: list(self.hosts),
             lambda name: self._host_state(name, moving),
             lambda: self.every_host_state(moving),
+            exists=self._has_host,
         )
 
     def every_host_state(
@@ -125,26 +129,45 @@ class CloudSnapshot:
         """One host's entry of ``every_host_state``: its instances, and the moves into it."""
         into = {i: dest for i, dest in moving.items() if dest == name}
         arriving = [
-            inst for inst in map(self._known, into) if inst is not None and inst.host != name
+            inst for inst in map(self.known, into) if inst is not None and inst.host != name
         ]
         return build_host_states(
-            [self.hosts[name]],
-            self._by_host.get(name, []) + arriving,
+            [self._one_host(name)],
+            self.instances_on(name) + arriving,
             self.maintenance,
             inflight=into,
         )[name]
 
+    def _has_host(self, name: HostName) -> bool:
+        """Whether the cloud has this host, asking for it alone unless the hosts are listed."""
+        if "hosts" in self.__dict__:
+            return name in self.hosts
+        if name not in self._looked_up:
+            try:
+                self._looked_up[name] = self._cloud.get_host(name)
+            except NotFound:
+                self._looked_up[name] = None
+        return self._looked_up[name] is not None
+
+    def _one_host(self, name: HostName) -> Host:
+        """A host that ``_has_host``: from the listing when the tick has it, else by name."""
+        if "hosts" in self.__dict__:
+            return self.hosts[name]
+        found = self._looked_up[name] if self._has_host(name) else None
+        if found is None:
+            raise NotFound("host", name)
+        return found
+
     @cached_property
     def _by_host(self) -> dict[str, list[Instance]]:
-        """The tick's one listing of instances, by host (the start step reads it anyway): one
-        listing call per tick, whatever the number of hosts looked at."""
+        """The tick's listing of every instance, by host, once something has read it all."""
         found: dict[str, list[Instance]] = {}
         for inst in self.instances.values():
             if inst.host is not None:
                 found.setdefault(inst.host, []).append(inst)
         return found
 
-    def _known(self, instance_id: InstanceId) -> Instance | None:
+    def known(self, instance_id: InstanceId) -> Instance | None:
         """The instance as this snapshot has it, read if need be; None once it is gone."""
         if "instances" in self.__dict__:
             return self.instances.get(instance_id)

@@ -9,10 +9,11 @@ moved twice nor forgotten.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from vacate.domain.jobs import Method, Outcome, Task, TaskStatus
-from vacate.domain.model import HostName, Instance, InstanceId
+from vacate.domain.model import GroupId, HostName, Instance, InstanceId, ServerGroup
 from vacate.engine.book import Book
 from vacate.engine.snapshot import CloudSnapshot
 from vacate.planning.filters import group_hosts
@@ -58,6 +59,25 @@ def _slots(book: Book, snapshot: CloudSnapshot, active: list[Task]) -> Slots:
     )
 
 
+def members_of(
+    snapshot: CloudSnapshot,
+    inst: Instance,
+    source: HostName,
+    inflight: Mapping[InstanceId, HostName],
+) -> dict[GroupId, frozenset[HostName]]:
+    """Where the other members of ``inst``'s server groups are: every instance is listed only
+    for a member of a group, so a tick that starts ungrouped instances never lists them."""
+    if not inst.server_groups:
+        return {}
+    return group_hosts(inst, snapshot.instances.values(), source=source, inflight=inflight)
+
+
+def groups_for(snapshot: CloudSnapshot, inst: Instance) -> Mapping[GroupId, ServerGroup]:
+    """The server groups a placement of ``inst`` reads: none unless it is in one (the filters
+    and weighers only look up the instance's own groups), so they are listed only then."""
+    return snapshot.groups if inst.server_groups else {}
+
+
 def start_more(book: Book, snapshot: CloudSnapshot) -> None:
     """Record as many starts as the limits allow, best planned destination first."""
     opts = book.job.options
@@ -78,16 +98,15 @@ def start_more(book: Book, snapshot: CloudSnapshot) -> None:
         t.instance_id: t.destination for t in active if t.destination is not None
     }
     states = snapshot.host_states(inflight)
-    instances = list(snapshot.instances.values())
     for task in pending:
         if slots.full:
             break
         if not slots.source_free(task.source):
             continue
-        inst = still_on_source(book, task, snapshot.instances.get(task.instance_id))
+        inst = still_on_source(book, task, snapshot.known(task.instance_id))
         if inst is None:
             continue
-        members = group_hosts(inst, instances, source=task.source, inflight=inflight)
+        members = members_of(snapshot, inst, task.source, inflight)
         # A retry goes wherever fits best now: the planned host may be why it failed.
         planned = task.planned_destination if task.attempt == 0 else None
         placement = choose(
@@ -96,7 +115,7 @@ def start_more(book: Book, snapshot: CloudSnapshot) -> None:
             planned=planned,
             target=opts.target,
             states=states,
-            groups=snapshot.groups,
+            groups=groups_for(snapshot, inst),
             hosts_of_groups=members,
         )
         if placement.host is None:
@@ -113,7 +132,7 @@ def start_more(book: Book, snapshot: CloudSnapshot) -> None:
                 planned=None,
                 target=None,
                 states={n: s for n, s in states.items() if slots.dest_free(n)},
-                groups=snapshot.groups,
+                groups=groups_for(snapshot, inst),
                 hosts_of_groups=members,
             )
         dest = placement.host

@@ -122,7 +122,10 @@ def chosen(
 def _select_target(spec: RequestSpec, host_states: Mapping[HostName, HostState]) -> Placement:
     """``select_destination`` with a target and the default filters, without running them on
     every host: any other host fails the SourceHostFilter (the source) or the TargetHostFilter,
-    so only the target is checked in full and the others are counted (same answer, by name)."""
+    so only the target is checked in full and the others are counted (same answer, by name).
+    A destination the engine asks for itself (not ``target_requested``) that is a host never
+    blames the others on the TargetHostFilter (``rejections_of``): they are not even counted,
+    so re-checking a planned destination needs neither every host's name nor their number."""
     filters = get_filters(DEFAULT_FILTERS)
     source_at, target_at = (
         DEFAULT_FILTERS.index("SourceHostFilter"),
@@ -131,11 +134,13 @@ def _select_target(spec: RequestSpec, host_states: Mapping[HostName, HostState])
     removed: dict[int, tuple[int, FilterResult]] = {}
     if spec.source is not None and spec.source in host_states and spec.source != spec.target:
         removed[source_at] = (1, filters[source_at](host_states[spec.source], spec))
-    count, first = _others(host_states, spec)
-    if first is not None:
-        removed[target_at] = (count, filters[target_at](host_states[first], spec))
+    target_known = spec.target is not None and spec.target in host_states
+    if spec.target_requested or not target_known:
+        count, first = _others(host_states, spec)
+        if first is not None:
+            removed[target_at] = (count, filters[target_at](host_states[first], spec))
     passed: list[HostState] = []
-    if spec.target is not None and spec.target in host_states:
+    if spec.target is not None and target_known:
         target = host_states[spec.target]
         failure = first_failure(target, spec, filters)
         if failure is None:

@@ -9,11 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vacate.clouds.sim.cloud import SimCloud
-from vacate.clouds.sim.generate import generate
+from vacate.clouds.sim.generate import generate, make_host
 from vacate.clouds.sim.state import MemoryState
 from vacate.domain.model import HostName, InstanceId
+from vacate.engine.hostroom import LazyHostStates
 from vacate.engine.snapshot import CloudSnapshot
 from vacate.planning.filters import group_hosts
+from vacate.planning.hoststate import HostState
 from vacate.planning.replacement import choose
 from vacate.store import open_store
 
@@ -71,3 +73,24 @@ def test_lazy_host_states_equal_the_full_build_and_place_the_same(
                 for states in (lazy, full)
             ]
             assert answers[0] == answers[1]
+
+
+def test_names_are_listed_only_when_something_needs_them_all_and_edits_before_count() -> None:
+    """Asking for one host (is it there, its state) reads that host alone; a host set or
+    removed before the names are listed is set or removed in the listing too."""
+    full = {HostName(n): HostState(host=make_host(n)) for n in ("c1", "c2", "c3")}
+    listed: list[int] = []
+
+    def names() -> list[HostName]:
+        listed.append(1)
+        return list(full)
+
+    lazy = LazyHostStates(names, full.__getitem__, lambda: dict(full), exists=full.__contains__)
+    assert HostName("c2") in lazy and HostName("c9") not in lazy and 7 not in lazy
+    assert lazy[HostName("c3")] == full[HostName("c3")]
+    lazy[HostName("c4")] = HostState(host=make_host("c4"))
+    del lazy[HostName("c1")]
+    assert HostName("c1") not in lazy and HostName("c4") in lazy
+    assert not listed
+    assert list(lazy) == ["c2", "c3", "c4"] and len(lazy) == 3 and listed == [1]
+    assert lazy.sorted_names() == ["c2", "c3", "c4"] and listed == [1]

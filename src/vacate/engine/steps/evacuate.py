@@ -17,13 +17,12 @@ from dataclasses import dataclass, replace
 from vacate.domain.errors import Conflict, NotFound, PermanentError, TemporaryError
 from vacate.domain.events import EventKind, Retry, TaskStarted
 from vacate.domain.jobs import JobPhase, Method, Outcome, Task, TaskStatus, Verdict
-from vacate.domain.model import GroupId, HostName, InstanceId, PowerState, ServiceState
+from vacate.domain.model import GroupId, HostName, Instance, InstanceId, PowerState, ServiceState
 from vacate.engine.book import Book
 from vacate.engine.calls import refused
-from vacate.engine.starts import still_on_source
+from vacate.engine.starts import groups_for, members_of, still_on_source
 from vacate.engine.steps.base import StepResult
 from vacate.engine.tick import Tick
-from vacate.planning.filters import group_hosts
 from vacate.planning.hoststate import HostState
 from vacate.planning.replacement import choose
 from vacate.planning.retry import DELETED
@@ -151,11 +150,11 @@ def _power_after(task: Task, was_running: bool) -> str:
 def _place(
     tick: Tick,
     task: Task,
+    inst: Instance,
     states: Mapping[HostName, HostState],
     members: Mapping[GroupId, frozenset[HostName]],
 ) -> Placement:
     """The first reserved host that fits, else the scheduler's best."""
-    inst = tick.snapshot.instances[task.instance_id]
 
     def on(target: HostName | None) -> Placement:
         return choose(
@@ -164,7 +163,7 @@ def _place(
             planned=None,
             target=target,
             states=states,
-            groups=tick.snapshot.groups,
+            groups=groups_for(tick.snapshot, inst),
             hosts_of_groups=members,
         )
 
@@ -191,15 +190,14 @@ def _start_more(book: Book, tick: Tick) -> None:
         t.instance_id: t.destination for t in active if t.destination is not None
     }
     states = tick.snapshot.host_states(inflight)
-    instances = list(tick.snapshot.instances.values())
     for task in pending:
         if len(active) >= job.options.max_parallel:
             return
-        inst = still_on_source(book, task, tick.snapshot.instances.get(task.instance_id))
+        inst = still_on_source(book, task, tick.snapshot.known(task.instance_id))
         if inst is None:
             continue
-        members = group_hosts(inst, instances, source=task.source, inflight=inflight)
-        placement = _place(tick, task, states, members)
+        members = members_of(tick.snapshot, inst, task.source, inflight)
+        placement = _place(tick, task, inst, states, members)
         if placement.host is None:
             if not active:
                 book.finish(
