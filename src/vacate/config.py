@@ -103,7 +103,7 @@ def database_url(text: str, name: str = "VACATE_DB_URL") -> str:
     if scheme not in _BACKENDS:
         raise SetupError(
             f"{name} must be a sqlite:/// or postgresql:// URL, not one starting "
-            f"{text.split('://', 1)[0]!r}://"
+            f"'{text.split('://', 1)[0]}://'"
         )
     if (scheme == "sqlite" and text.rstrip("/").lower() in ("sqlite:", "sqlite:/")) or (
         scheme == "sqlite" and ":memory:" in text

@@ -110,3 +110,65 @@ def test_a_hostile_document_either_loads_or_is_refused_naming_a_path(doc: Any) -
     assert state.hosts, "a loaded cloud has hosts"
     for inst in state.instances.values():
         assert inst.host in state.hosts
+
+
+IMPOSSIBLE = [
+    (
+        {
+            "hosts": [{"name": "c1", "ram_mb": 1024}, {"name": "c2"}],
+            "instances": [{"name": "big", "host": "c1", "flavor": "m1.xlarge"}],
+        },
+        "host 'c1': its instances need 16384 MB of RAM, it has 1024 MB",
+    ),
+    (
+        {
+            "hosts": [{"name": "c1"}],
+            "instances": [
+                {"name": "a", "host": "c1", "flavor": "m1.small", "workload": {"touched_mb": 99999}}
+            ],
+        },
+        "instance 'a': workload touched_mb 99999",
+    ),
+    (
+        {
+            "hosts": [{"name": "c1"}],
+            "instances": [
+                {"name": "a", "host": "c1", "flavor": "m1.small", "workload": {"wss_mb": 5000}}
+            ],
+        },
+        "instance 'a': workload wss_mb 5000",
+    ),
+    (
+        {
+            "hosts": [{"name": "c1"}, {"name": "c2"}],
+            "groups": [{"name": "web", "policy": "anti-affinity"}],
+            "instances": [
+                {"name": "a", "host": "c1", "groups": ["web"]},
+                {"name": "b", "host": "c1", "groups": ["web"]},
+            ],
+        },
+        "group 'web' (anti-affinity) must keep its members each on a host of its own",
+    ),
+    (
+        {
+            "hosts": [{"name": "c1"}, {"name": "c2"}],
+            "groups": [{"name": "db", "policy": "affinity"}],
+            "instances": [
+                {"name": "a", "host": "c1", "groups": ["db"]},
+                {"name": "b", "host": "c2", "groups": ["db"]},
+            ],
+        },
+        "group 'db' (affinity) must keep its members on one host; they are on c1, c2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "says"), IMPOSSIBLE)
+def test_a_cloud_that_cannot_exist_is_refused_naming_what(
+    tmp_path: Path, doc: Any, says: str
+) -> None:
+    path = tmp_path / "cloud.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(CloudSpecError) as refused:
+        load_yaml(path)
+    assert str(refused.value).startswith(str(path)) and says in str(refused.value)

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from vacate.clouds.sim.consistency import check_consistent
 from vacate.clouds.sim.schema import CloudSpecError, validate
 from vacate.clouds.sim.state import SimState
 from vacate.domain.model import (
@@ -178,7 +179,9 @@ def load_yaml(path: Path) -> SimState:
         raise CloudSpecError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from None
     except (RecursionError, MemoryError):
         raise CloudSpecError(f"{path} is nested too deeply to be a cloud description") from None
-    return from_mapping(data, source=str(path))
+    state = from_mapping(data, source=str(path))
+    check_consistent(state, source=str(path))  # an operator's file: a cloud that can exist
+    return state
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
