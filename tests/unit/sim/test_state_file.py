@@ -3,16 +3,18 @@ what it changed, a failed session changes nothing, and a cloud of the old format
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import weakref
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from vacate.clouds.sim.cloud import SimCloud
-from vacate.clouds.sim.generate import generate
+from vacate.clouds.sim.generate import generate, make_host
 from vacate.clouds.sim.legacy import JsonFileState
-from vacate.clouds.sim.state import FileState
+from vacate.clouds.sim.state import FileState, SimState
 from vacate.domain.errors import SetupError
 from vacate.domain.model import HostName, InstanceId, ServiceStatus, VmState
 
@@ -164,3 +166,30 @@ def test_threads_sharing_one_holder_take_turns_and_every_change_lands(tmp_path: 
     assert errors == []
     with FileState(path).session() as state:
         assert state.next_id == start + 200
+
+
+def test_a_large_cloud_loaded_out_of_the_collectors_walks_is_still_freed_when_replaced(
+    tmp_path: Path,
+) -> None:
+    """A large load is frozen out of the cyclic collector (its walks grew a host list faster
+    than the cloud); it must still be freed by reference counting once another process's write
+    replaces it — else every reload in a server would keep the old cloud for good."""
+    path = tmp_path / "sim.db"
+    big = SimState()
+    for n in range(20_000):
+        host = make_host(f"c{n:05d}")
+        big.hosts[host.name] = host
+    FileState(path).write(big)
+    reader, writer = FileState(path), FileState(path)
+    gc.collect()
+    frozen_before = gc.get_freeze_count()
+    with reader.session() as s:
+        first = weakref.ref(s)
+        assert len(s.hosts) + len(s.instances) >= 20_000
+    assert gc.get_freeze_count() > frozen_before  # the load was frozen
+    with writer.session() as s:
+        host = next(iter(s.hosts.values()))
+        s.hosts[host.name] = replace(host, disabled_reason="x")
+    with reader.session() as s:  # another process wrote: a fresh load replaces the first
+        assert s is not first()
+    assert first() is None

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from vacate.clouds.sim.model import SimState
 from vacate.clouds.sim.schema import CloudSpecError
-from vacate.domain.model import MIB, GroupPolicy, HostName
+from vacate.domain.model import MIB, GroupId, GroupPolicy, HostName
 from vacate.planning.hoststate import build_host_states
 
 _RESOURCES = (
@@ -41,22 +41,17 @@ def check_consistent(state: SimState, *, source: str) -> None:
                     f"{source}: host {name!r}: its instances need "
                     f"{total - getattr(host, free):.0f}{unit} of {label}, it has {total:.0f}{unit}"
                 )
-    members: dict[str, set[HostName]] = defaultdict(set)
+    members: dict[GroupId, list[HostName]] = defaultdict(list)
     for inst in state.instances.values():
         if inst.host is not None and not inst.is_gone:
             for gid in inst.server_groups:
-                members[gid].add(inst.host)
+                members[gid].append(inst.host)
     for gid, hosts in sorted(members.items()):
         group = state.groups.get(gid)
         if group is None:
             continue
-        split = group.policy is GroupPolicy.AFFINITY and len(hosts) > 1
-        counts = [
-            i.host
-            for i in state.instances.values()
-            if gid in i.server_groups and i.host is not None and not i.is_gone
-        ]
-        shared = group.policy is GroupPolicy.ANTI_AFFINITY and len(counts) > len(set(counts))
+        split = group.policy is GroupPolicy.AFFINITY and len(set(hosts)) > 1
+        shared = group.policy is GroupPolicy.ANTI_AFFINITY and len(hosts) > len(set(hosts))
         if split or shared:
             rule = "on one host" if split else "each on a host of its own"
             raise CloudSpecError(

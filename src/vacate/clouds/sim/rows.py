@@ -89,3 +89,9 @@ def write_meta(db: sqlite3.Connection, values: dict[str, Any]) -> None:
 def generation(db: sqlite3.Connection) -> int:
     row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
     return int(row[0]) if row else 0
+
+
+def record_count(db: sqlite3.Connection) -> int:
+    """Hosts and instances in the file: how large a load will be, before it is made."""
+    row = db.execute("SELECT (SELECT count(*) FROM hosts) + (SELECT count(*) FROM instances)")
+    return int(row.fetchone()[0])

@@ -182,10 +182,18 @@ class FileState:
                 raise ValueError(
                     f"simulated cloud state version {meta.get('version')!r} is not supported"
                 )
+            large = rows.record_count(db) >= _FREEZE_AT
+            if large:
+                gc.collect()  # what is garbage now is not kept for good with the state below
             with _no_gc():  # many small records: the collector would rescan them over and over
                 tables = {t: rows.read_table(db, t) for t in _RECORDS}
             state = SimState(**tables)  # type: ignore[arg-type]
             state.with_scalars(meta)
+            if large:
+                # The loaded cloud lives until the next load: later collections need not walk
+                # it (at 100,000 hosts they made a host list grow faster than the cloud). It is
+                # still freed when replaced: its records hold no cycles.
+                gc.freeze()
         except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             self._cached = None
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -245,6 +253,8 @@ class FileState:
 
 
 _ENDED = frozenset({"completed", "failed", "cancelled"})
+#: Hosts and instances from which a loaded cloud is frozen out of the cyclic collector's walks.
+_FREEZE_AT = 20_000
 
 
 @contextlib.contextmanager
