@@ -61,7 +61,14 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """A record indented; a listing as an array of one record per line, each encoded by the
+    json module's C encoder (an indented listing of 100,000 hosts took 4 s of pure-Python
+    encoding, most of a ``host list -f json``)."""
+    if isinstance(data, list) and data:
+        rows = ",\n".join("  " + json.dumps(item, default=str) for item in data)
+        sys.stdout.write("[\n" + rows + "\n]\n")
+    else:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 #: Commands (top-level names) that work on this machine's database or simulated cloud only: a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vacate.collector import paused
 from vacate.domain.jobs import Job, JobOptions, Method, Task, Verdict
 from vacate.domain.model import HostName
 from vacate.engine.snapshot import CloudSnapshot
@@ -13,17 +14,18 @@ from vacate.planning.preflight import DrainPlan, PlanItem, plan_drain
 def plan_for(snapshot: CloudSnapshot, host: str, options: JobOptions) -> DrainPlan:
     """The drain plan for ``host`` as the snapshot shows things; touches nothing."""
     source = snapshot.host(host)
-    states = snapshot.every_host_state()  # reads every instance once; the host's come from there
-    return plan_drain(
-        source=HostName(source.name),
-        instances=snapshot.instances_on(source.name),
-        host_states=states,
-        groups=snapshot.groups,
-        options=options,
-        bandwidth=source.nic_bytes_per_s or None,
-        stream_cap=snapshot.cloud.capabilities.stream_bytes_per_s,
-        throttle_initial=snapshot.cloud.capabilities.throttle_initial,
-    )
+    with paused():  # a state per host, then the placer's records: many, none in a cycle
+        states = snapshot.every_host_state()  # reads every instance once (the host's too)
+        return plan_drain(
+            source=HostName(source.name),
+            instances=snapshot.instances_on(source.name),
+            host_states=states,
+            groups=snapshot.groups,
+            options=options,
+            bandwidth=source.nic_bytes_per_s or None,
+            stream_cap=snapshot.cloud.capabilities.stream_bytes_per_s,
+            throttle_initial=snapshot.cloud.capabilities.throttle_initial,
+        )
 
 
 _METHODS = {Verdict.LIVE: Method.LIVE, Verdict.COLD: Method.COLD}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from vacate.collector import paused
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import Host, Instance
 from vacate.engine.context import Context
@@ -30,6 +31,11 @@ def group_names(ctx: Context) -> dict[str, str]:
 
 def host_views(ctx: Context, only: str | None = None) -> list[HostView]:
     """One view per host (or only ``only``, by exact name: ``NotFound`` names it)."""
+    with paused():  # a view per host: many small records, none in a cycle
+        return _host_views(ctx, only)
+
+
+def _host_views(ctx: Context, only: str | None) -> list[HostView]:
     hosts = [ctx.cloud.get_host(only)] if only else ctx.cloud.list_hosts()
     instances = ctx.cloud.list_instances(hosts[0].name) if only else ctx.cloud.list_instances()
     by_host: dict[str, list[Instance]] = defaultdict(list)

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from vacate.clouds.sim import rows
 from vacate.clouds.sim.model import ClockAnchor, SimState, check_loaded, finite_clock
 from vacate.clouds.sim.tracked import TrackedDict
+from vacate.collector import paused
 from vacate.domain.errors import SetupError
 
 __all__ = [
@@ -185,7 +186,7 @@ class FileState:
             large = rows.record_count(db) >= _FREEZE_AT
             if large:
                 gc.collect()  # what is garbage now is not kept for good with the state below
-            with _no_gc():  # many small records: the collector would rescan them over and over
+            with paused():  # many small records: the collector would rescan them over and over
                 tables = {t: rows.read_table(db, t) for t in _RECORDS}
             state = SimState(**tables)  # type: ignore[arg-type]
             state.with_scalars(meta)
@@ -255,18 +256,6 @@ class FileState:
 _ENDED = frozenset({"completed", "failed", "cancelled"})
 #: Hosts and instances from which a loaded cloud is frozen out of the cyclic collector's walks.
 _FREEZE_AT = 20_000
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cyclic collector paused (a load allocates no cycles), as it was after."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
