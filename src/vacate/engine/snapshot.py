@@ -138,9 +138,14 @@ class CloudSnapshot:
             inflight=into,
         )[name]
 
+    def _listed_hosts(self) -> bool:
+        """Hosts come from the one listing: it was read, or one host costs as much as all (a
+        backend without cheap per-host reads: Nova's reads every hypervisor either way)."""
+        return "hosts" in self.__dict__ or not self._cloud.capabilities.cheap_host_reads
+
     def _has_host(self, name: HostName) -> bool:
         """Whether the cloud has this host, asking for it alone unless the hosts are listed."""
-        if "hosts" in self.__dict__:
+        if self._listed_hosts():
             return name in self.hosts
         if name not in self._looked_up:
             try:
@@ -151,7 +156,7 @@ class CloudSnapshot:
 
     def _one_host(self, name: HostName) -> Host:
         """A host that ``_has_host``: from the listing when the tick has it, else by name."""
-        if "hosts" in self.__dict__:
+        if self._listed_hosts():
             return self.hosts[name]
         found = self._looked_up[name] if self._has_host(name) else None
         if found is None:

@@ -87,6 +87,9 @@ class CloudCapabilities:
     abort: bool = True
     #: The most one migration stream sends (QEMU's max-bandwidth), if the backend knows it.
     stream_bytes_per_s: float | None = None
+    #: ``get_host`` costs what that one host holds (else it reads every host's figures, and a
+    #: tick placing on several hosts lists them all once instead of asking one by one).
+    cheap_host_reads: bool = False
     #: Who picks destinations when the job does not say (``JobOptions.placement``).
     default_placement: Placement = Placement.VACATE
 

@@ -5,7 +5,7 @@ the simulated cloud) in proportion to the cloud; a drain's CPU per move would gr
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vacate.clouds.sim.cloud import SimCloud
@@ -17,6 +17,7 @@ from vacate.domain.model import InstanceId
 from vacate.engine import commands
 from vacate.engine.context import Context
 from vacate.engine.runner import run_one
+from vacate.ports.cloud import CloudCapabilities
 from vacate.store import open_store
 
 from .test_cloud_calls import ON_HOST, CountingCloud
@@ -33,12 +34,22 @@ class Tick:
 WHOLE_CLOUD = ("list_hosts", "list_instances", "list_server_groups")
 
 
-def drain_watching_starts(tmp_path: Path, hosts: int) -> tuple[Job, list[Tick]]:
+class NovaLikeReads(SimCloud):
+    """The simulated cloud, saying what Nova's adapter says: one host costs as much as all."""
+
+    @property
+    def capabilities(self) -> CloudCapabilities:
+        return replace(super().capabilities, cheap_host_reads=False)
+
+
+def drain_watching_starts(
+    tmp_path: Path, hosts: int, *, cloud_type: type[SimCloud] = SimCloud
+) -> tuple[Job, list[Tick]]:
     """Drain the fullest host of a cloud of ``hosts`` (a few instances in server groups); per
     tick, its calls and what became of the tasks that were pending at its start."""
     state = generate(hosts=hosts, instances=hosts * 4, seed=7)
     source = max(state.hosts, key=lambda h: sum(i.host == h for i in state.instances.values()))
-    cloud = CountingCloud(SimCloud(MemoryState(state), speed=None))
+    cloud = CountingCloud(cloud_type(MemoryState(state), speed=None))
     store = open_store(f"sqlite:///{tmp_path / 'reads.db'}")
     ticks: list[Tick] = []
     was: dict[InstanceId, TaskStatus] = {}
@@ -91,3 +102,18 @@ def test_a_tick_that_starts_ungrouped_moves_lists_neither_hosts_nor_instances(
         # Each destination read by name (host and instances), and the source once.
         assert tick.calls["get_host"] <= started + 1, tick
         assert tick.calls[ON_HOST] <= started + 1, tick
+
+
+def test_where_one_host_costs_as_much_as_all_a_start_tick_lists_hosts_once_instead(
+    tmp_path: Path,
+) -> None:
+    """Nova's adapter reads every hypervisor and every provider's usage for one host: asking
+    host by host would multiply that by the destinations of a tick, so such a backend's tick
+    lists the hosts once, as before (its instances are still read host by host)."""
+    job, ticks = drain_watching_starts(tmp_path, 200, cloud_type=NovaLikeReads)
+    assert sum(t.outcome is Outcome.MOVED for t in job.tasks) >= 5, job.message
+    starting = [t for t in ticks if t.left and set(t.left.values()) == {TaskStatus.STARTING}]
+    assert len(starting) >= 2, ticks
+    for tick in starting:
+        assert tick.calls["get_host"] == 0, tick
+        assert tick.calls["list_hosts"] == 1, tick

@@ -69,6 +69,7 @@ class SimCloud(Moves, Simulation):
             downtime_control=True,
             auto_converge=True,
             throttle_initial=True,
+            cheap_host_reads=True,
             post_copy=True,
             force_complete=True,
             abort=True,
