@@ -9,6 +9,7 @@ from vacate.domain.events import EventKind, Retry, TaskStarted
 from vacate.domain.jobs import Method, Outcome, Task, TaskStatus
 from vacate.domain.model import MigrationId
 from vacate.engine.book import Book
+from vacate.engine.ladder import planned_limit_ms
 from vacate.engine.snapshot import CloudSnapshot
 from vacate.planning.placement import sent_destination
 from vacate.planning.retry import Next, Refusal, after_refusal
@@ -60,9 +61,16 @@ def send_start(book: Book, snapshot: CloudSnapshot, cloud: Cloud, task: Task) ->
     dest = sent_destination(
         book.job.options, cloud.capabilities.default_placement, task.destination
     )
+    # The schedule's limit (within --max-downtime) from the first byte: sent later, a short
+    # migration could end, or stop for its final copy, under the backend's default first.
+    limit = (
+        planned_limit_ms(task, book.job.options) if cloud.capabilities.downtime_control else None
+    )
     try:
         if method is Method.LIVE:
-            mig_id: MigrationId = cloud.live_migrate(task.instance_id, dest)
+            mig_id: MigrationId = cloud.live_migrate(
+                task.instance_id, dest, downtime_limit_ms=limit
+            )
         else:
             mig_id = cloud.cold_migrate(task.instance_id, dest)
     except (TemporaryError, Conflict, PermanentError, NotFound) as exc:
@@ -75,9 +83,12 @@ def send_start(book: Book, snapshot: CloudSnapshot, cloud: Cloud, task: Task) ->
         if dest is not None
         else f"(the cloud's scheduler chooses; the plan predicted {task.destination})"
     )
+    with_limit = (
+        f", downtime limit {limit:.0f} ms" if limit is not None and method is Method.LIVE else ""
+    )
     book.event(
         EventKind.TASK_STARTED,
-        f"{task.instance_name}: {method.value} migration {where} started",
+        f"{task.instance_name}: {method.value} migration {where} started{with_limit}",
         started,
         TaskStarted(
             migration_id=mig_id,

@@ -86,8 +86,8 @@ def test_a_worker_killed_right_after_the_cloud_accepted_a_move_is_adopted_not_re
     real = rig.cloud.live_migrate
     accepted: list[MigrationId] = []
 
-    def accept_then_die(instance_id: InstanceId, dest: HostName | None) -> MigrationId:
-        migration = real(instance_id, dest)
+    def accept_then_die(instance_id: InstanceId, dest: HostName | None, **kw: Any) -> MigrationId:
+        migration = real(instance_id, dest, **kw)
         accepted.append(migration)
         if len(accepted) == 1:
             raise WorkerDied(f"killed after {migration} was accepted")
@@ -119,8 +119,8 @@ def test_a_worker_killed_after_the_cloud_finished_the_move_records_it_as_moved(
     rig = make_rig(cloud_of([vm("vm-a")]))
     real = rig.cloud.live_migrate
 
-    def accept_then_die(instance_id: InstanceId, dest: HostName | None) -> MigrationId:
-        real(instance_id, dest)
+    def accept_then_die(instance_id: InstanceId, dest: HostName | None, **kw: Any) -> MigrationId:
+        real(instance_id, dest, **kw)
         raise WorkerDied("killed")
 
     monkeypatch.setattr(rig.cloud, "live_migrate", accept_then_die)
@@ -144,11 +144,11 @@ def test_a_retry_interrupted_before_the_cloud_call_is_asked_again_not_failed(
     real = rig.cloud.live_migrate
     calls: list[Any] = []
 
-    def die_on_the_retry(instance_id: InstanceId, dest: HostName | None) -> MigrationId:
+    def die_on_the_retry(instance_id: InstanceId, dest: HostName | None, **kw: Any) -> MigrationId:
         calls.append(instance_id)
         if len(calls) == 2:
             raise WorkerDied("killed between recording attempt 2 and asking the cloud")
-        return real(instance_id, dest)
+        return real(instance_id, dest, **kw)
 
     monkeypatch.setattr(rig.cloud, "live_migrate", die_on_the_retry)
     job = rig.enter("src")

@@ -19,9 +19,9 @@ def record_destinations(rig: Rig) -> list[tuple[str, HostName | None]]:
     for name in ("live_migrate", "cold_migrate"):
         real = getattr(rig.cloud, name)
 
-        def call(iid: InstanceId, dest: HostName | None, real: Any = real) -> Any:
+        def call(iid: InstanceId, dest: HostName | None, real: Any = real, **kw: Any) -> Any:
             sent.append((str(iid), dest))
-            return real(iid, dest)
+            return real(iid, dest, **kw)
 
         setattr(rig.cloud, name, call)
     return sent

@@ -139,14 +139,16 @@ def test_a_worker_stalled_past_its_lease_leaves_its_successors_move_alone_and_it
     stalled: list[bool] = []
     taken_over: list[Task] = []
 
-    def stalled_live_migrate(instance_id: InstanceId, dest: HostName | None) -> MigrationId:
+    def stalled_live_migrate(
+        instance_id: InstanceId, dest: HostName | None, **kw: Any
+    ) -> MigrationId:
         if not stalled:  # the first worker's call hangs for a minute, past its 15 s lease ...
             stalled.append(True)
             wall.t += 60
             assert rig.store.acquire_lease(job.id, "successor", ttl_s=15, now=wall())
             tick_once(successor, rig.store.get_job(job.id), Memory())  # ... it starts it
             taken_over.append(rig.store.get_job(job.id).tasks[0])
-        return real_live_migrate(instance_id, dest)  # then the stale call reaches the cloud
+        return real_live_migrate(instance_id, dest, **kw)  # then the stale call reaches the cloud
 
     monkeypatch.setattr(rig.cloud, "live_migrate", stalled_live_migrate)
     assert run_one(rig.ctx, job.id) is None, "the stale worker should have stopped"
@@ -410,8 +412,10 @@ def test_two_drains_into_one_destination_never_have_more_moves_in_flight_there_t
     real_live_migrate = rig.cloud.live_migrate
     peak: list[int] = []
 
-    def counting_live_migrate(instance_id: InstanceId, dest: HostName | None) -> MigrationId:
-        migration = real_live_migrate(instance_id, dest)
+    def counting_live_migrate(
+        instance_id: InstanceId, dest: HostName | None, **kw: Any
+    ) -> MigrationId:
+        migration = real_live_migrate(instance_id, dest, **kw)
         peak.append(len(moving_into(rig, "d1")))
         return migration
 

@@ -156,3 +156,20 @@ def test_max_downtime_holds_every_limit_and_forbids_pausing_a_guest(make_rig: Ri
                 assert migration.downtime_limit_ms <= 120.0
         if task.downtime_s is not None and task.method is Method.LIVE:
             assert task.downtime_s <= 0.120 * 1.05  # the switch-over included
+
+
+@pytest.mark.parametrize("poll_s", [1.0, 4.0])
+def test_max_downtime_is_in_force_from_the_first_byte_of_short_migrations(
+    make_rig: RigFactory, poll_s: float
+) -> None:
+    """Small guests finish a few seconds after their setup: a limit sent once the engine first
+    sees them running would come after their final copy, under the backend's 300 ms."""
+    small = [vm(f"v{n}", flavor="m1.small") for n in range(8)]
+    rig = make_rig(cloud_of(small), poll_s=poll_s)
+    job = rig.drain("src", max_downtime_ms=100.0)
+
+    assert job.status is JobStatus.SUCCEEDED, job.message
+    for task in job.tasks:
+        (migration,) = rig.migrations(task.instance_id)
+        assert migration.downtime_limit_ms <= 100.0 - 50.0, (task.instance_name, migration)
+        assert task.downtime_s is not None and task.downtime_s <= 0.100, task

@@ -44,11 +44,11 @@ def test_a_temporary_refusal_waits_its_delay_and_counts_as_an_attempt(
     real = rig.cloud.live_migrate
     calls: list[float] = []
 
-    def throttled_once(instance_id: InstanceId, dest: HostName | None) -> MigrationId:
+    def throttled_once(instance_id: InstanceId, dest: HostName | None, **kw: Any) -> MigrationId:
         calls.append(rig.cloud.clock.now())
         if len(calls) == 1:
             raise TemporaryError("API rate limit", delay=120.0)
-        return real(instance_id, dest)
+        return real(instance_id, dest, **kw)
 
     monkeypatch.setattr(rig.cloud, "live_migrate", throttled_once)
     job = rig.drain("src")
@@ -63,7 +63,7 @@ def test_temporary_refusals_end_the_task_once_the_attempts_are_spent(
 ) -> None:
     rig = make_rig(cloud_of([vm("busy")]))
 
-    def always_throttled(instance_id: InstanceId, dest: HostName | None) -> MigrationId:
+    def always_throttled(instance_id: InstanceId, dest: HostName | None, **kw: Any) -> MigrationId:
         raise TemporaryError("API rate limit", delay=5.0)
 
     monkeypatch.setattr(rig.cloud, "live_migrate", always_throttled)

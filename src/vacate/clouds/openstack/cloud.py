@@ -179,7 +179,15 @@ class OpenStackCloud:
         self._services.force_down(host, down)
 
     # --------------------------------------------------------------- moves
-    def live_migrate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:
+    def live_migrate(
+        self,
+        instance_id: InstanceId,
+        dest: HostName | None,
+        *,
+        downtime_limit_ms: float | None = None,
+    ) -> MigrationId:
+        """``downtime_limit_ms`` is never given here (no ``downtime_control``): Nova's computes
+        set it from ``live_migration_downtime*``."""
         return self._mover.start(instance_id, MigrationKind.LIVE, dest)
 
     def cold_migrate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:

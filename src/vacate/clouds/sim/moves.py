@@ -70,7 +70,13 @@ class Moves:
             state.failing_migrations[instance_id] = (count - 1, fraction)
         return fraction
 
-    def live_migrate(self, instance_id: InstanceId, dest: HostName | None) -> MigrationId:
+    def live_migrate(
+        self,
+        instance_id: InstanceId,
+        dest: HostName | None,
+        *,
+        downtime_limit_ms: float | None = None,
+    ) -> MigrationId:
         with self.session() as s:
             inst = s.instance(instance_id)
             source = self._check_movable(s, inst, LIVE_STATES, "live-migrate")
@@ -84,6 +90,7 @@ class Moves:
                 now=s.now,
                 workload=w,
                 params=self._params,
+                downtime_limit_ms=downtime_limit_ms,
                 fail_at_fraction=self._failure_fraction(s, inst.id),
             )
             s.transfers[t.id] = t
