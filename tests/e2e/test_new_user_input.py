@@ -112,7 +112,7 @@ def test_sim_init_from_a_missing_file_names_the_file_before_the_existing_cloud(
     missing = tmp_path / "nope.yaml"
     refused = small_cloud("sim", "init", "--from-yaml", str(missing), check=2)
     assert str(missing) in one_line(refused.stderr)
-    assert "already holds" not in refused.stderr
+    assert "already exists" not in refused.stderr
 
 
 def test_a_missing_cloud_is_an_environment_problem_and_creates_no_database(

@@ -65,8 +65,9 @@ def sim_init(
     default_db = settings.db_url == f"sqlite:///{settings.home / 'vacate.db'}"
     if settings.sim_path.exists() and not force:
         raise Conflict(
-            f"{settings.sim_path} already holds a simulated cloud; `vacate sim init --force` "
-            "replaces it and clears Vacate's database (jobs and maintenance states of the old one)"
+            f"{settings.sim_path} already exists (a simulated cloud, or what is left of one); "
+            "`vacate sim init --force` replaces it and clears Vacate's database (jobs and "
+            "maintenance states of the old one)"
         )
     if force and not default_db and settings.sim_path.exists():
         raise Conflict(

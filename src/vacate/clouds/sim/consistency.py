@@ -12,10 +12,11 @@ from vacate.clouds.sim.schema import CloudSpecError
 from vacate.domain.model import MIB, GroupId, GroupPolicy, HostName
 from vacate.planning.hoststate import build_host_states
 
+#: Per resource: how it reads, and the host state's free amount, capacity and ratio.
 _RESOURCES = (
-    ("vCPUs", "vcpus_free", "vcpus_capacity", ""),
-    ("RAM", "ram_mb_free", "ram_mb_capacity", " MB"),
-    ("disk", "disk_gb_free", "disk_gb_capacity", " GB"),
+    ("{:.0f} vCPUs", "vcpus_free", "vcpus_capacity", "cpu_allocation_ratio"),
+    ("{:.0f} MB of RAM", "ram_mb_free", "ram_mb_capacity", "ram_allocation_ratio"),
+    ("{:.0f} GB of disk", "disk_gb_free", "disk_gb_capacity", "disk_allocation_ratio"),
 )
 
 
@@ -34,12 +35,14 @@ def check_consistent(state: SimState, *, source: str) -> None:
     states = build_host_states(state.hosts.values(), state.instances.values(), {})
     for name in sorted(states):
         host = states[name]
-        for label, free, capacity, unit in _RESOURCES:
+        for amount, free, capacity, ratio in _RESOURCES:
             if getattr(host, free) < 0:
-                total = getattr(host, capacity)
+                total, times = getattr(host, capacity), getattr(host.host, ratio)
+                scaled = f" ({times:g} × {total / times:.0f})" if times != 1 else ""
                 raise CloudSpecError(
                     f"{source}: host {name!r}: its instances need "
-                    f"{total - getattr(host, free):.0f}{unit} of {label}, it has {total:.0f}{unit}"
+                    f"{amount.format(total - getattr(host, free))}, it has "
+                    f"{amount.format(total)}{scaled}"
                 )
     members: dict[GroupId, list[HostName]] = defaultdict(list)
     for inst in state.instances.values():
