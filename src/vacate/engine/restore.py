@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from vacate.domain.errors import NotFound
 from vacate.domain.jobs import Job, JobKind, JobOptions, Method, Outcome, Task, Verdict
 from vacate.domain.model import HostName, VmState
 from vacate.engine.tick import Tick
+from vacate.planning.restore_schedule import MoveBack, schedule_restore
 from vacate.ports.store import Store
 
 #: How a drain was told its guests may move; moving them back obeys the same.
@@ -59,8 +61,9 @@ def _moved_since_last_exit(tick: Tick, job: Job) -> list[Task]:
 
 def restore_tasks(tick: Tick, job: Job) -> list[Task]:
     """One task per instance moved away by the drains of this maintenance that is still where
-    its drain put it."""
+    its drain put it, each with the schedule's prediction (``schedule_restore``)."""
     tasks = []
+    back: list[MoveBack] = []
     for order, moved in enumerate(_moved_since_last_exit(tick, job)):
         try:
             inst = tick.snapshot.instance(moved.instance_id)
@@ -82,4 +85,21 @@ def restore_tasks(tick: Tick, job: Job) -> list[Task]:
                 planned_destination=HostName(job.host),
             )
         )
-    return tasks
+        back.append(
+            MoveBack(
+                key=inst.id,
+                instance=inst,
+                now_on=inst.host,
+                now_on_nic_bytes_per_s=tick.snapshot.host(inst.host).nic_bytes_per_s,
+                live=live,
+            )
+        )
+    caps = tick.cloud.capabilities
+    predictions = schedule_restore(
+        back,
+        home_nic_bytes_per_s=tick.snapshot.host(job.host).nic_bytes_per_s,
+        options=job.options,
+        stream_cap_bytes_per_s=caps.stream_bytes_per_s,
+        throttle_initial=caps.throttle_initial,
+    )
+    return [replace(t, prediction=predictions.get(t.instance_id)) for t in tasks]

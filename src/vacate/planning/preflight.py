@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from vacate.domain.jobs import JobOptions, Verdict
-from vacate.domain.model import MIB, GroupId, HostName, Instance, ServerGroup, Workload
+from vacate.domain.model import MIB, GroupId, HostName, Instance, ServerGroup
 from vacate.domain.prediction import Approach, Prediction
 from vacate.planning.affinity import group_hosts_of, hard_groups, place_with_affinity_unit
 from vacate.planning.estimate import live_migration_seconds
@@ -37,6 +37,7 @@ from vacate.planning.schedule import (
     schedule_drain,
 )
 from vacate.planning.scheduler import Placement
+from vacate.planning.workloads import workload_of
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,20 +127,13 @@ class _Link:
         return min(self.cap, self.nic / self.streams)
 
 
-def _workload(instance: Instance) -> Workload:
-    """A guest without a known workload is assumed idle with all its RAM touched."""
-    return instance.workload or Workload(
-        touched_bytes=instance.flavor.ram_mb * MIB, dirty_rate=0.0, wss_bytes=0.0
-    )
-
-
 def _estimate(instance: Instance, verdict: Verdict, link: _Link | None) -> float | None:
     """Live migrations only, at their fair share of the source NIC among as many streams as
     the limits let run (convergence is judged there: a guest that outpaces its share while the
     others send never converges alone)."""
     if verdict is not Verdict.LIVE or link is None:
         return None
-    workload = _workload(instance)
+    workload = workload_of(instance)
     return live_migration_seconds(
         workload, link.nic, streams=link.streams, stream_cap_bytes_per_s=link.cap
     )
@@ -289,7 +283,7 @@ def _scheduled(
             key=item.instance.id,
             dest=item.destination,
             dest_nic_bytes_per_s=host_states[item.destination].host.nic_bytes_per_s or link.nic,
-            workload=_workload(item.instance) if item.verdict is Verdict.LIVE else None,
+            workload=workload_of(item.instance) if item.verdict is Verdict.LIVE else None,
             cold_bytes=cold_copy_bytes(item.instance.flavor.disk_gb),
         )
         for item in items

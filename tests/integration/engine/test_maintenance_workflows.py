@@ -17,6 +17,7 @@ from vacate.domain.errors import Conflict, IllegalTransition, NotFound
 from vacate.domain.jobs import JobKind, JobOptions, JobStatus, Method, Outcome, Verdict
 from vacate.domain.maintenance import MaintenanceState
 from vacate.domain.model import HostName, PowerState, ServiceStatus, VmState
+from vacate.domain.prediction import Approach
 from vacate.engine import commands
 from vacate.engine.runner import run_until_idle
 from vacate.ports.cloud import MigrationKind, MigrationStatus
@@ -229,6 +230,28 @@ def test_moving_back_obeys_the_constraints_the_drain_ran_under(make_rig: RigFact
         assert "post-copy" not in [s.action for s in task.escalations]
         (home,) = [m for m in completed(rig.migrations(task.instance_id)) if m.dest == "src"]
         assert home.downtime_s is not None and home.downtime_s <= 0.150, task
+    # The moves back are scheduled like the drain: the hot guest throttled from the start.
+    (hot,) = [t for t in back.tasks if t.instance_name == "hot"]
+    assert hot.prediction is not None and hot.prediction.approach is Approach.AUTO_CONVERGE
+    assert hot.prediction.throttle_initial is not None
+    assert [s.action for s in hot.escalations][:1] == ["auto-converge"]
+    assert hot.escalations[0].detail.startswith("planned")
+
+
+def test_moving_back_a_hot_guest_goes_post_copy_at_once_where_allowed(
+    make_rig: RigFactory,
+) -> None:
+    rig = make_rig(cloud_of([hot_vm("hot"), vm("a")]))
+    assert rig.drain("src").status is JobStatus.SUCCEEDED
+
+    back = rig.run(rig.exit("src", restore=True))
+
+    assert back.status is JobStatus.SUCCEEDED, back.message
+    (hot,) = [t for t in back.tasks if t.instance_name == "hot"]
+    assert hot.prediction is not None and hot.prediction.approach is Approach.POST_COPY
+    assert [s.action for s in hot.escalations] == ["post-copy"]
+    (home,) = [m for m in completed(rig.migrations(hot.instance_id)) if m.dest == "src"]
+    assert home.passes == 0, "no pre-copy pass was re-sent on the way back"
 
 
 def test_exit_maintenance_without_restore_leaves_the_instances_where_they_are(
