@@ -230,32 +230,18 @@ def run(spec: dict[str, Any], strategy: Strategy, workdir: Path) -> Result:
     ]
     source = cloud.get_host(SOURCE)
     cold_ids = {t.instance_id for t in job.tasks if t.verdict.value == "cold"}
-    bound = drain_lower_bound(
-        workloads,
-        source.nic_bytes_per_s,
-        cloud.params.stream_cap_bytes_per_s,
-        setup_s=cloud.params.live_setup_s,
-        cold_bytes=[
-            cold_copy_bytes(i.flavor.disk_gb) for i in cloud.list_instances() if i.id in cold_ids
-        ],
-    )
-    least = [
-        replace(
-            w,
-            touched_bytes=least_precopy_bytes(
-                w, source.nic_bytes_per_s, cloud.params.stream_cap_bytes_per_s
-            ),
+    nic, cap = source.nic_bytes_per_s, cloud.params.stream_cap_bytes_per_s
+    cold = [cold_copy_bytes(i.flavor.disk_gb) for i in cloud.list_instances() if i.id in cold_ids]
+
+    def bound_of(sent_once: list[Workload]) -> float:
+        return drain_lower_bound(
+            sent_once, nic, cap, setup_s=cloud.params.live_setup_s, cold_bytes=cold
         )
-        for w in workloads
-    ]
-    precopy_bound = drain_lower_bound(
-        least,
-        source.nic_bytes_per_s,
-        cloud.params.stream_cap_bytes_per_s,
-        setup_s=cloud.params.live_setup_s,
-        cold_bytes=[
-            cold_copy_bytes(i.flavor.disk_gb) for i in cloud.list_instances() if i.id in cold_ids
-        ],
+
+    bound = bound_of(workloads)
+    # The same bound, each live guest sending the fewest bytes any pre-copy of it can.
+    precopy_bound = bound_of(
+        [replace(w, touched_bytes=least_precopy_bytes(w, nic, cap)) for w in workloads]
     )
     live_ids = {t.instance_id for t in live}
     completed = [
