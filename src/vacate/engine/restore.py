@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 from vacate.domain.errors import NotFound
 from vacate.domain.jobs import Job, JobKind, JobOptions, Method, Outcome, Task, Verdict
@@ -23,22 +23,28 @@ _CARRIED = (
 )
 
 
-def drain_constraints(store: Store, host: str) -> dict[str, Any]:
-    """The move constraints of the newest drain of this maintenance (``--no-post-copy``,
-    ``--max-downtime``, the limits…): an exit that moves guests back must not pause a guest
-    longer, or use post-copy, where the operator forbade it on the way out."""
+def drains_of_this_maintenance(
+    store: Store, host: str, *, before: Job | None = None
+) -> Iterator[Job]:
+    """The drains of ``host`` since it was last put back in service, newest first (only those
+    older than ``before``, an exit job, when given)."""
     for earlier in store.list_jobs(host=host, limit=1000):  # newest first
+        if before is not None and (
+            earlier.id == before.id or earlier.created_at > before.created_at
+        ):
+            continue
         if earlier.kind is JobKind.EXIT_MAINTENANCE and not earlier.status.is_active:
-            break
+            return  # the host was back in service then: older drains are history
         if earlier.kind is JobKind.ENTER_MAINTENANCE:
-            return {name: getattr(earlier.options, name) for name in _CARRIED}
-    return {}
+            yield earlier
 
 
 def restore_options(store: Store, host: HostName, *, restore: bool) -> JobOptions:
-    """An exit's options: back in service, and (``restore``) moved back under the drain's
-    constraints."""
-    carried = drain_constraints(store, host) if restore else {}
+    """An exit's options: back in service, and (``restore``) moved back under the move
+    constraints of the newest drain (``--no-post-copy``, ``--max-downtime``, the limits…): the
+    way back must not pause a guest longer, or use post-copy, where the way out might not."""
+    newest = next(drains_of_this_maintenance(store, host), None) if restore else None
+    carried = {} if newest is None else {n: getattr(newest.options, n) for n in _CARRIED}
     return JobOptions(reason="back in service", restore=restore, target=host, **carried)
 
 
@@ -46,14 +52,8 @@ def _moved_since_last_exit(tick: Tick, job: Job) -> list[Task]:
     """Every instance the drains since the host was last put back in service moved away (a
     failed attempt and its retry both count), the newest record per instance."""
     moved: dict[str, Task] = {}
-    for earlier in tick.store.list_jobs(host=job.host, limit=1000):  # newest first
-        if earlier.id == job.id or earlier.created_at > job.created_at:
-            continue
-        if earlier.kind is JobKind.EXIT_MAINTENANCE and not earlier.status.is_active:
-            break  # the host was back in service then: older drains are history
-        if earlier.kind is not JobKind.ENTER_MAINTENANCE:
-            continue
-        for task in earlier.tasks:
+    for drain in drains_of_this_maintenance(tick.store, job.host, before=job):
+        for task in drain.tasks:
             if task.outcome is Outcome.MOVED and task.instance_id not in moved:
                 moved[task.instance_id] = task
     return list(moved.values())
@@ -90,16 +90,22 @@ def restore_tasks(tick: Tick, job: Job) -> list[Task]:
                 key=inst.id,
                 instance=inst,
                 now_on=inst.host,
-                now_on_nic_bytes_per_s=tick.snapshot.host(inst.host).nic_bytes_per_s,
+                now_on_nic_bytes_per_s=_nic(tick, inst.host),
                 live=live,
             )
         )
     caps = tick.cloud.capabilities
     predictions = schedule_restore(
         back,
-        home_nic_bytes_per_s=tick.snapshot.host(job.host).nic_bytes_per_s,
+        home_nic_bytes_per_s=_nic(tick, job.host),
         options=job.options,
         stream_cap_bytes_per_s=caps.stream_bytes_per_s,
         throttle_initial=caps.throttle_initial,
     )
     return [replace(t, prediction=predictions.get(t.instance_id)) for t in tasks]
+
+
+def _nic(tick: Tick, host: str) -> float:
+    """A host's NIC speed from the tick's one listing of hosts (0: unknown, or gone)."""
+    found = tick.snapshot.hosts.get(HostName(host))
+    return found.nic_bytes_per_s if found is not None else 0.0

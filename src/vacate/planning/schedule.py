@@ -136,20 +136,19 @@ def _throttled(
 ) -> tuple[float, LiveEstimate]:
     """The first throttle that ends the throttled passes soonest, and their estimate (QEMU's
     default alone when the backend takes no other)."""
+
+    def throttled_from(initial: float) -> LiveEstimate:
+        ac = AutoConverge(initial=initial)
+        return estimate_live(workload, network, replace(controls, auto_converge=ac))
+
     tried = THROTTLES if link.throttle_initial else THROTTLES[:1]
-    best: tuple[float, LiveEstimate] | None = None
-    for initial in tried:
-        found = estimate_live(
-            workload, network, replace(controls, auto_converge=AutoConverge(initial=initial))
-        )
-        sooner = found.total_s is not None and (
-            best is None
-            or best[1].total_s is None
-            or found.total_s < best[1].total_s * (1 - _THROTTLE_GAIN)
-        )
-        if best is None or sooner:
-            best = (initial, found)
-    assert best is not None
+    best = (tried[0], throttled_from(tried[0]))
+    for initial in tried[1:]:
+        estimate = throttled_from(initial)
+        if estimate.total_s is None:
+            continue
+        if best[1].total_s is None or estimate.total_s < best[1].total_s * (1 - _THROTTLE_GAIN):
+            best = (initial, estimate)
     return best
 
 
