@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from vacate.domain.errors import NotFound
 from vacate.domain.jobs import Job, JobKind, JobOptions, Method, Outcome, Task, Verdict
-from vacate.domain.model import HostName, VmState
+from vacate.domain.model import HostName, Instance, VmState
 from vacate.engine.tick import Tick
 from vacate.planning.restore_schedule import MoveBack, schedule_restore
 from vacate.ports.store import Store
@@ -59,17 +59,38 @@ def _moved_since_last_exit(tick: Tick, job: Job) -> list[Task]:
     return list(moved.values())
 
 
+def _left(job: Job, moved: Task, order: int, why: str, inst: Instance | None) -> Task:
+    """A task for an instance the drain moved that will not be brought back, saying why."""
+    return Task(
+        job_id=job.id,
+        instance_id=moved.instance_id,
+        instance_name=inst.name if inst is not None else moved.instance_name,
+        state_before=inst.vm_state.value if inst is not None else moved.state_before,
+        verdict=Verdict.SKIP,
+        source=(inst.host if inst is not None else None) or moved.destination or job.host,
+        order=order,
+        reason=why,
+    )
+
+
 def restore_tasks(tick: Tick, job: Job) -> list[Task]:
-    """One task per instance moved away by the drains of this maintenance that is still where
-    its drain put it, each with the schedule's prediction (``schedule_restore``)."""
+    """One task per instance moved away by the drains of this maintenance: those still where
+    their drain put them to move back, with the schedule's prediction (``schedule_restore``);
+    the others skipped, saying where they are now (every instance gets its line)."""
     tasks = []
     back: list[MoveBack] = []
     for order, moved in enumerate(_moved_since_last_exit(tick, job)):
         try:
-            inst = tick.snapshot.instance(moved.instance_id)
+            inst: Instance | None = tick.snapshot.instance(moved.instance_id)
         except NotFound:
-            continue  # deleted since: nothing to bring back
-        if inst.host is None or inst.host != moved.destination or inst.is_gone:
+            inst = None
+        if inst is None or inst.is_gone:
+            tasks.append(_left(job, moved, order, "deleted since the drain", inst))
+            continue
+        if inst.host is None or inst.host != moved.destination:
+            now = f"now on {inst.host}" if inst.host else "on no host now"
+            why = f"moved since the drain put it on {moved.destination} ({now}): left there"
+            tasks.append(_left(job, moved, order, why, inst))
             continue
         live = inst.vm_state in (VmState.ACTIVE, VmState.PAUSED)
         tasks.append(

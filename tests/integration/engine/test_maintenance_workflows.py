@@ -16,7 +16,7 @@ from vacate.domain.actors import Actor
 from vacate.domain.errors import Conflict, IllegalTransition, NotFound
 from vacate.domain.jobs import JobKind, JobOptions, JobStatus, Method, Outcome, Verdict
 from vacate.domain.maintenance import MaintenanceState
-from vacate.domain.model import HostName, PowerState, ServiceStatus, VmState
+from vacate.domain.model import HostName, InstanceId, PowerState, ServiceStatus, VmState
 from vacate.domain.prediction import Approach
 from vacate.engine import commands
 from vacate.engine.runner import run_until_idle
@@ -416,3 +416,30 @@ def test_restore_after_a_failed_drain_brings_back_what_that_drain_moved_and_noth
     assert hosts["c"] == "src", "the instance this maintenance moved did not come back"
     assert (hosts["a"], hosts["b"]) == (long_gone["a"], long_gone["b"])
     assert {t.instance_id for t in back.tasks} == {"c"}
+
+
+def test_a_guest_moved_or_deleted_since_the_drain_gets_its_line_in_the_restore(
+    make_rig: RigFactory,
+) -> None:
+    """Every instance the drain moved gets a final line: one someone moved on since, or
+    deleted, is left where it is and the restore says so, by name."""
+    rig = make_rig(cloud_of([vm("stay"), vm("wander"), vm("gone")]))
+    drained = rig.drain("src")
+    assert drained.status is JobStatus.SUCCEEDED, drained.message
+    first = rig.hosts_of()[InstanceId("wander")]
+    elsewhere = next(h for h in rig.cloud.list_hosts() if h.name not in ("src", first))
+    rig.cloud.live_migrate(InstanceId("wander"), elsewhere.name)
+    rig.cloud.delete_instance(InstanceId("gone"))
+    rig.cloud.advance_by(600.0)  # the move elsewhere completes
+
+    back = rig.run(rig.exit("src", restore=True))
+
+    assert back.status is JobStatus.SUCCEEDED, back.message
+    by_name = {t.instance_name: t for t in back.tasks}
+    assert by_name["stay"].outcome is Outcome.MOVED
+    assert by_name["wander"].outcome is Outcome.SKIPPED
+    assert f"now on {elsewhere.name}" in by_name["wander"].reason
+    assert by_name["gone"].outcome is Outcome.SKIPPED
+    assert "deleted" in by_name["gone"].reason
+    assert "2 left where they are" in back.message and "wander" in back.message
+    assert rig.hosts_of()[InstanceId("wander")] == elsewhere.name

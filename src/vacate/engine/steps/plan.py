@@ -53,7 +53,9 @@ class PlanDrain:
                 f"{len(tasks) - moving} skipped or blocked",
                 payload=Planned(instances=len(tasks), moving=moving),
             )
-        return StepResult(changes=changes + close_unmoving(tasks, at=tick.now), done=True)
+        # Again after a crash that came half-way: what will not move keeps its outcome.
+        unmoving = close_unmoving(tasks or job.tasks, at=tick.now)
+        return StepResult(changes=changes + unmoving, done=True)
 
     def _refuse(self, tick: Tick, plan: DrainPlan) -> Changes:
         """Blocked instances appeared since the command checked the plan: stop before anything
@@ -90,9 +92,13 @@ class PlanRestore:
     def run(self, tick: Tick) -> StepResult:
         job = tick.job
         tasks = restore_tasks(tick, job) if job.options.restore and not job.tasks else []
+        moving = sum(1 for t in tasks if t.verdict.moves)
+        left = f", {len(tasks) - moving} left where they are" if len(tasks) > moving else ""
         changes = Changes(new_tasks=tuple(tasks)) + note(
             EventKind.JOB_PLANNED,
-            f"enable {job.host}; {len(tasks)} instance(s) to move back",
-            payload=Planned(instances=len(tasks), moving=len(tasks)),
+            f"enable {job.host}; {moving} instance(s) to move back{left}",
+            payload=Planned(instances=len(tasks), moving=moving),
         )
-        return StepResult(changes=changes, done=True)
+        # Again after a crash that came half-way: what will not move keeps its outcome.
+        unmoving = close_unmoving(tasks or job.tasks, at=tick.now)
+        return StepResult(changes=changes + unmoving, done=True)

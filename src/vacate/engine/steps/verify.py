@@ -205,6 +205,10 @@ class FinishExit:
         message = f"{job.host} is back in service"
         if failed:
             message += f"; {len(failed)} instance(s) could not move back"
+        left = [t for t in job.tasks if t.verdict is Verdict.SKIP]
+        if left:
+            names = ", ".join(t.instance_name for t in left[:5]) + (", …" if len(left) > 5 else "")
+            message += f"; {len(left)} left where they are, moved or deleted since ({names})"
         status = (
             JobStatus.CANCELLED
             if job.cancel_requested
